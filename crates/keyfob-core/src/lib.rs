@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod random;
+pub mod secret;
+pub mod vault;
+
+pub mod grants;
+pub mod providers;
+pub mod request;
+pub mod session;
+
+pub use error::CoreError;

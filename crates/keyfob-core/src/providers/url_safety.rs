@@ -1,0 +1,246 @@
+//! Checks on the *raw* URL text, before and after parsing.
+//!
+//! Threat model: the page chooses the URL string. Parsers disagree about odd input
+//! (backslashes, tabs inside the URL, `%2e%2e`, `..;/`, overlong UTF-8 escapes,
+//! empty userinfo), so the raw text is held to a strict, boring shape first, and after
+//! parsing the normalised path must equal the raw path byte for byte. Anything a
+//! parser would have rewritten is refused instead of being silently "fixed".
+//!
+//! Every function returns a human reason; callers wrap it in the right error variant.
+
+use url::{Host, Url};
+
+/// URLs longer than this are refused outright.
+pub(crate) const MAX_URL_LEN: usize = 8192;
+
+/// Query parameter names that carry credentials. Keys travel only in headers, and a
+/// page's query must never smuggle its session key (or anything key-like) upstream.
+const CREDENTIAL_PARAMS: &[&str] = &["key", "api_key", "api-key", "apikey", "access_token"];
+
+/// Parses `raw` after checking its text: one of `schemes` followed by `://`, printable
+/// ASCII only, no backslash, no userinfo (not even an empty `@`), and a canonical path.
+/// The fragment, if any, is removed from the returned URL.
+pub(crate) fn parse_strict(raw: &str, schemes: &[&str]) -> Result<Url, String> {
+    if raw.len() > MAX_URL_LEN {
+        return Err("the URL is too long".into());
+    }
+    if let Some(bad) = raw.bytes().find(|b| !b.is_ascii_graphic()) {
+        return Err(if bad.is_ascii() {
+            "the URL contains a space or control character".into()
+        } else {
+            "the URL contains non-ASCII characters (use the encoded form)".into()
+        });
+    }
+    if raw.contains('\\') {
+        return Err("the URL contains a backslash".into());
+    }
+    let (scheme, rest) = raw
+        .split_once("://")
+        .ok_or_else(|| "the URL must be absolute (scheme://host/…)".to_string())?;
+    if !schemes.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
+        return Err(format!("only {} URLs are allowed", schemes.join(" or ")));
+    }
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, after) = rest.split_at(authority_end);
+    if authority.contains('@') {
+        return Err("a user name or password in the URL is not allowed".into());
+    }
+    if authority.is_empty() {
+        return Err("the URL has no host".into());
+    }
+    let raw_path = &after[..after.find(['?', '#']).unwrap_or(after.len())];
+    check_raw_path(raw_path)?;
+    let mut url = Url::parse(raw).map_err(|e| format!("the URL is not valid ({e})"))?;
+    let expected = if raw_path.is_empty() { "/" } else { raw_path };
+    if url.path() != expected || url.cannot_be_a_base() {
+        return Err("the URL path is not in canonical form".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("a user name or password in the URL is not allowed".into());
+    }
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// The raw authority text of an absolute URL (between `://` and the path, query or
+/// fragment), exactly as the page wrote it.
+pub(crate) fn raw_authority(raw: &str) -> &str {
+    let rest = raw.split_once("://").map_or("", |(_, rest)| rest);
+    &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())]
+}
+
+/// Refuses traversal and encoding tricks in the raw path text.
+pub(crate) fn check_raw_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Ok(());
+    }
+    if !path.starts_with('/') {
+        return Err("the path must start with /".into());
+    }
+    if path.contains("//") {
+        return Err("double slashes in the path are not allowed".into());
+    }
+    if path.contains("..") {
+        return Err("'..' in the path is not allowed".into());
+    }
+    if path.contains(';') {
+        return Err("';' in the path is not allowed".into());
+    }
+    if path.split('/').any(|seg| seg == ".") {
+        return Err("'.' segments in the path are not allowed".into());
+    }
+    let bytes = path.as_bytes();
+    for (i, _) in path.match_indices('%') {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| std::str::from_utf8(h).ok());
+        let decoded = hex.and_then(|h| u8::from_str_radix(h, 16).ok());
+        let Some(b) = decoded else {
+            return Err("a malformed %-escape in the path is not allowed".into());
+        };
+        let dangerous = !(0x20..0x7f).contains(&b)
+            || matches!(b, b'.' | b'/' | b'\\' | b'%' | b';' | b'?' | b'#');
+        if dangerous {
+            return Err(format!(
+                "the encoded character %{b:02X} is not allowed in the path"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses credential-carrying query parameters (after form decoding, any case).
+pub(crate) fn check_query(url: &Url) -> Result<(), String> {
+    for (name, _) in url.query_pairs() {
+        if CREDENTIAL_PARAMS
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(name.trim()))
+        {
+            return Err(format!(
+                "credentials in the query ('{}=') are not allowed; the key is sent as a header",
+                super::truncate_for_message(&name)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Loopback hosts: `localhost`, 127.0.0.0/8 and `[::1]`.
+pub(crate) fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(a) => a.is_loopback(),
+        Host::Ipv6(a) => *a == std::net::Ipv6Addr::LOCALHOST,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn https(raw: &str) -> Result<String, String> {
+        parse_strict(raw, &["https"]).map(|u| u.to_string())
+    }
+
+    #[test]
+    fn plain_urls_parse_and_lose_their_fragment() {
+        assert_eq!(
+            https("https://api.openai.com/v1/models?limit=2#frag").as_deref(),
+            Ok("https://api.openai.com/v1/models?limit=2")
+        );
+        assert_eq!(
+            https("HTTPS://API.OPENAI.COM/v1").as_deref(),
+            Ok("https://api.openai.com/v1")
+        );
+    }
+
+    #[test]
+    fn raw_text_tricks_are_refused() {
+        for raw in [
+            "https://api.openai.com/v1/mo\tdels",
+            "https://api.openai.com/v1/models\n",
+            " https://api.openai.com/v1/models",
+            "https://api.openai.com\\@evil.test/",
+            "https:\\\\evil.test/",
+            "https:api.openai.com/v1/models",
+            "https://@api.openai.com/v1/models",
+            "https://u:p@api.openai.com/v1/models",
+            "https://аpi.openai.com/v1/models",
+            "http://api.openai.com/v1/models",
+            "//api.openai.com/v1/models",
+            "https:///v1/models",
+        ] {
+            assert!(https(raw).is_err(), "{raw:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn path_tricks_are_refused() {
+        for path in [
+            "/v1/../v1/organization",
+            "/v1/%2e%2e/organization",
+            "/v1/%2E/x",
+            "/v1/.%2e/x",
+            "/v1/a%2fb",
+            "/v1/a%5cb",
+            "/v1/%252e%252e/x",
+            "/v1/%c0%ae%c0%ae/x",
+            "/v1/a%00",
+            "/v1/a%zz",
+            "/v1/a%2",
+            "/v1/a%+f",
+            "/v1//x",
+            "/v1/./x",
+            "/v1/..;/x",
+            "/v1/x;y",
+        ] {
+            assert!(check_raw_path(path).is_err(), "{path} must be refused");
+            assert!(
+                https(&format!("https://api.openai.com{path}")).is_err(),
+                "{path}"
+            );
+        }
+        assert!(check_raw_path("/v1/models/ft%3Agpt-4o").is_ok());
+    }
+
+    #[test]
+    fn paths_a_parser_would_rewrite_are_refused() {
+        assert!(https("https://api.openai.com/v1/{x}").is_err());
+        assert!(https("https://api.openai.com/v1/\"x\"").is_err());
+        assert!(https("https://api.openai.com/v1/a|b").is_ok());
+    }
+
+    #[test]
+    fn credential_query_parameters_are_refused_in_any_spelling() {
+        for q in [
+            "key=abc",
+            "alt=sse&KEY=abc",
+            "k%65y=abc",
+            "api_key=x",
+            "access_token=x",
+            "key",
+        ] {
+            let url = Url::parse(&format!("https://h.test/?{q}")).expect("valid");
+            assert!(check_query(&url).is_err(), "{q}");
+        }
+        let url = Url::parse("https://h.test/?alt=sse&upload_id=1&keys_only=1").expect("valid");
+        assert!(check_query(&url).is_ok());
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for (raw, want) in [
+            ("http://localhost/", true),
+            ("http://127.0.0.1/", true),
+            ("http://127.9.9.9/", true),
+            ("http://[::1]/", true),
+            ("http://[::ffff:127.0.0.1]/", false),
+            ("http://localhost.evil.test/", false),
+            ("http://10.0.0.1/", false),
+        ] {
+            let url = Url::parse(raw).expect("valid");
+            assert_eq!(url.host().map(|h| is_loopback(&h)), Some(want), "{raw}");
+        }
+    }
+}

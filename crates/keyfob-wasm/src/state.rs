@@ -1,0 +1,251 @@
+//! The engine's in-memory state, loaded once per service-worker life from storage.
+//!
+//! The worker is single-threaded; state sits in a thread-local `RefCell`. A borrow is
+//! never held across an `.await`: callers take what they need inside `with`.
+
+use crate::chrome::{self, now_ms};
+use crate::error::{EngineError, EngineResult};
+use crate::random::BrowserRandom;
+use crate::storage::{self, Area};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use js_sys::Promise;
+use keyfob_core::grants::GrantBook;
+use keyfob_core::random::make_bytes;
+use keyfob_core::vault::{UnlockThrottle, Vault, VaultKey};
+use keyfob_core::CoreError;
+use std::cell::RefCell;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use zeroize::Zeroizing;
+
+/// Default idle time before the wallet locks itself.
+pub const DEFAULT_AUTO_LOCK_MINUTES: u32 = 15;
+/// Last activity is persisted at most this often: a storage write per request is waste.
+const ACTIVITY_WRITE_INTERVAL_MS: u64 = 20_000;
+
+pub struct Unlocked {
+    pub vault: Vault,
+    pub key: VaultKey,
+}
+
+pub struct Engine {
+    pub vault_exists: bool,
+    pub unlocked: Option<Unlocked>,
+    pub grants: GrantBook,
+    pub throttle: UnlockThrottle,
+    pub session_secret: Zeroizing<[u8; 32]>,
+    pub auto_lock_minutes: u32,
+    pub last_activity_ms: u64,
+    last_activity_saved_ms: u64,
+}
+
+impl Engine {
+    pub fn unlocked_mut(&mut self) -> EngineResult<&mut Unlocked> {
+        match (&mut self.unlocked, self.vault_exists) {
+            (Some(u), _) => Ok(u),
+            (None, false) => Err(CoreError::VaultMissing.into()),
+            (None, true) => Err(CoreError::WalletLocked.into()),
+        }
+    }
+
+    /// Locks when the idle time has run out. Returns true if it locked now.
+    pub fn lock_if_idle(&mut self, now: u64) -> bool {
+        let limit = u64::from(self.auto_lock_minutes) * 60_000;
+        if self.unlocked.is_some() && now.saturating_sub(self.last_activity_ms) > limit {
+            self.unlocked = None;
+            return true;
+        }
+        false
+    }
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    static LOADING: RefCell<Option<Promise>> = const { RefCell::new(None) };
+}
+
+/// Loads state from storage once; concurrent callers await the same load.
+pub async fn ready() -> EngineResult<()> {
+    if ENGINE.with(|e| e.borrow().is_some()) {
+        return Ok(());
+    }
+    let promise = LOADING.with(|l| {
+        l.borrow_mut()
+            .get_or_insert_with(|| {
+                wasm_bindgen_futures::future_to_promise(async {
+                    let result = load().await;
+                    LOADING.with(|l| l.borrow_mut().take());
+                    match result {
+                        Ok(engine) => {
+                            ENGINE.with(|e| *e.borrow_mut() = Some(engine));
+                            Ok(JsValue::UNDEFINED)
+                        }
+                        Err(e) => Err(e.to_js()),
+                    }
+                })
+            })
+            .clone()
+    });
+    JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(|e| EngineError::Browser(chrome::string_field(&e, "message").unwrap_or_default()))
+}
+
+/// Runs `f` on the loaded state. Call `ready()` first.
+pub fn with<R>(f: impl FnOnce(&mut Engine) -> EngineResult<R>) -> EngineResult<R> {
+    ENGINE.with(|e| match e.borrow_mut().as_mut() {
+        Some(engine) => f(engine),
+        None => Err(CoreError::Internal("engine state not loaded".into()).into()),
+    })
+}
+
+/// Forgets the in-memory state so the next call reloads it from storage
+/// (used when a write failed, so memory never runs ahead of what was stored).
+pub fn forget() {
+    ENGINE.with(|e| e.borrow_mut().take());
+}
+
+async fn load() -> EngineResult<Engine> {
+    let local = storage::get_many(
+        Area::Local,
+        &[storage::VAULT, storage::GRANTS, storage::THROTTLE],
+    )
+    .await?;
+    let session = storage::get_many(
+        Area::Session,
+        &[
+            storage::VAULT_KEY,
+            storage::SESSION_SECRET,
+            storage::LAST_ACTIVITY,
+        ],
+    )
+    .await?;
+    let sealed = decode_b64(&local[0])?;
+    let grants: GrantBook = storage::decode_json(&local[1])?.unwrap_or_default();
+    let throttle: UnlockThrottle = storage::decode_json(&local[2])?.unwrap_or_default();
+    let session_secret = match decode_b64(&session[1])? {
+        Some(bytes) if bytes.len() == 32 => {
+            let mut secret = Zeroizing::new([0u8; 32]);
+            secret.copy_from_slice(&bytes);
+            secret
+        }
+        _ => {
+            let secret = Zeroizing::new(make_bytes::<32>(&mut BrowserRandom)?);
+            let encoded = JsValue::from_str(&B64.encode(secret.as_slice()));
+            storage::set(Area::Session, &[(storage::SESSION_SECRET, encoded)]).await?;
+            secret
+        }
+    };
+    let last_activity_ms = session[2].as_f64().map(|v| v as u64).unwrap_or_else(now_ms);
+    let unlocked = match (&sealed, decode_b64(&session[0])?) {
+        (Some(sealed), Some(key_bytes)) => reopen(sealed, &key_bytes),
+        _ => None,
+    };
+    let auto_lock_minutes = unlocked
+        .as_ref()
+        .map_or(DEFAULT_AUTO_LOCK_MINUTES, |u| u.vault.auto_lock_minutes());
+    let mut engine = Engine {
+        vault_exists: sealed.is_some(),
+        unlocked,
+        grants,
+        throttle,
+        session_secret,
+        auto_lock_minutes,
+        last_activity_ms,
+        last_activity_saved_ms: last_activity_ms,
+    };
+    if engine.lock_if_idle(now_ms()) || (engine.unlocked.is_none() && !session[0].is_undefined()) {
+        storage::remove(Area::Session, &[storage::VAULT_KEY]).await?;
+    }
+    Ok(engine)
+}
+
+/// Reopens the vault with the session-stored key after a worker restart. A key for an
+/// older vault (the password changed meanwhile) or a vault that fails to open means locked.
+fn reopen(sealed: &[u8], key_bytes: &[u8]) -> Option<Unlocked> {
+    let key = VaultKey::from_session_bytes(key_bytes).ok()?;
+    if !key.opens(sealed) {
+        return None;
+    }
+    let vault = Vault::open(sealed, &key).ok()?;
+    Some(Unlocked { vault, key })
+}
+
+pub fn decode_b64(value: &JsValue) -> EngineResult<Option<Vec<u8>>> {
+    match value.as_string() {
+        None => Ok(None),
+        Some(text) => B64
+            .decode(text.as_bytes())
+            .map(Some)
+            .map_err(|_| CoreError::VaultCorrupted.into()),
+    }
+}
+
+/// Reads the sealed vault straight from storage (unlock and password change need it).
+pub async fn read_sealed() -> EngineResult<Vec<u8>> {
+    let value = storage::get(Area::Local, storage::VAULT).await?;
+    decode_b64(&value)?.ok_or_else(|| CoreError::VaultMissing.into())
+}
+
+/// Seals the unlocked vault and writes it in one storage call. If the write fails the
+/// in-memory state is dropped, so it is reloaded from what storage really holds.
+pub async fn save_vault() -> EngineResult<()> {
+    let sealed = with(|e| {
+        let u = e.unlocked_mut()?;
+        Ok(u.vault.seal(&u.key, &mut BrowserRandom)?)
+    })?;
+    let written = storage::set(Area::Local, &[(storage::VAULT, B64.encode(sealed).into())]).await;
+    if written.is_err() {
+        forget();
+    }
+    written
+}
+
+pub async fn save_grants() -> EngineResult<()> {
+    let encoded = with(|e| storage::encode_json(&e.grants))?;
+    let written = storage::set(Area::Local, &[(storage::GRANTS, encoded)]).await;
+    if written.is_err() {
+        forget();
+    }
+    written
+}
+
+/// Records activity for auto-lock; persists it only every so often.
+pub async fn touch() -> EngineResult<()> {
+    let now = now_ms();
+    let due = with(|e| {
+        e.last_activity_ms = now;
+        if now.saturating_sub(e.last_activity_saved_ms) >= ACTIVITY_WRITE_INTERVAL_MS {
+            e.last_activity_saved_ms = now;
+            return Ok(true);
+        }
+        Ok(false)
+    })?;
+    if due {
+        storage::set(
+            Area::Session,
+            &[(storage::LAST_ACTIVITY, JsValue::from_f64(now as f64))],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Locks now: the derived key leaves memory and session storage.
+pub async fn lock() -> EngineResult<()> {
+    with(|e| {
+        e.unlocked = None;
+        Ok(())
+    })?;
+    storage::remove(Area::Session, &[storage::VAULT_KEY]).await
+}
+
+/// Locks if idle time ran out (called by the alarm and before each use).
+pub async fn enforce_auto_lock() -> EngineResult<()> {
+    if with(|e| Ok(e.lock_if_idle(now_ms())))? {
+        storage::remove(Area::Session, &[storage::VAULT_KEY]).await?;
+    }
+    Ok(())
+}

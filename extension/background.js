@@ -1,0 +1,64 @@
+// Keyfob service worker: glue only. Every decision is made by the Rust engine.
+// Listeners are registered synchronously at the top level (a worker woken by an event
+// must find its listener); the WASM engine is initialised lazily and awaited inside them.
+import init, { handleMessage, openPort, onAlarm, onWindowRemoved } from './wasm/keyfob_wasm.js';
+
+let engineReady = null;
+function ready() {
+  engineReady ??= init({ module_or_path: chrome.runtime.getURL('wasm/keyfob_wasm_bg.wasm') });
+  return engineReady;
+}
+
+// Content scripts must not read the wallet's storage.
+for (const area of [chrome.storage.local, chrome.storage.session]) {
+  area.setAccessLevel({ accessLevel: 'TRUSTED_CONTEXTS' }).catch(() => {});
+}
+
+chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  ready()
+    .then(() => handleMessage(message, sender))
+    .then(sendResponse, (error) =>
+      sendResponse({ ok: false, error: { code: 'INTERNAL', message: String(error?.message ?? error) } }),
+    );
+  return true; // the answer comes asynchronously
+});
+
+chrome.runtime.onConnect.addListener((port) => {
+  // Frames that arrive before the engine is ready are queued, then replayed in order.
+  const queue = [];
+  let sink = null;
+  let gone = false;
+  port.onMessage.addListener((message) => (sink ? sink.message(message) : queue.push(message)));
+  port.onDisconnect.addListener(() => {
+    gone = true;
+    if (sink) {
+      sink.disconnected();
+      sink.free();
+      sink = null;
+    }
+  });
+  ready().then(() => {
+    const opened = openPort(port);
+    for (const message of queue) opened.message(message);
+    queue.length = 0;
+    if (gone) {
+      opened.disconnected();
+      opened.free();
+    } else {
+      sink = opened;
+    }
+  });
+});
+
+chrome.alarms.onAlarm.addListener((alarm) => {
+  ready().then(() => onAlarm(alarm.name)).catch(() => {});
+});
+
+chrome.windows.onRemoved.addListener((windowId) => {
+  ready().then(() => onWindowRemoved(windowId)).catch(() => {});
+});
+
+// The auto-lock check runs every minute, whether or not the worker was asleep.
+chrome.alarms.get('keyfob.autolock').then((alarm) => {
+  if (!alarm) chrome.alarms.create('keyfob.autolock', { periodInMinutes: 1 });
+});

@@ -280,8 +280,19 @@ async fn race_timeout(shared: &Shared, fetching: JsFuture) -> EngineResult<JsVal
     }
 }
 
-/// Status, status text and headers. `content-encoding`/`content-length` describe the
-/// wire form the browser already decoded, so they would lie about the body we pass on.
+/// Response headers the page must not get: `content-encoding`/`content-length` describe
+/// the wire form the browser already decoded (they would lie about the body we pass
+/// on), and hop-by-hop headers belong to the worker's connection, not the page's.
+const DROPPED_RESPONSE_HEADERS: &[&str] = &[
+    "content-encoding",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "set-cookie",
+];
+
+/// Status, status text and headers.
 fn head_frame(response: &Response) -> EngineResult<JsValue> {
     let headers = Array::new();
     let entries = js_sys::try_iter(&response.headers())?
@@ -289,7 +300,7 @@ fn head_frame(response: &Response) -> EngineResult<JsValue> {
     for entry in entries {
         let pair: Array = entry?.unchecked_into();
         let name = pair.get(0).as_string().unwrap_or_default();
-        if name == "content-encoding" || name == "content-length" {
+        if DROPPED_RESPONSE_HEADERS.contains(&name.as_str()) {
             continue;
         }
         headers.push(&pair);

@@ -135,6 +135,7 @@ mod tests {
         let two = target.credential(&ids[1]).expect("two");
         assert_eq!(two.updated_at_ms(), 300);
         assert_eq!(two.created_at_ms(), 100);
+        // EXPOSE: the imported secret must be the exported one.
         assert_eq!(two.secret().expose_secret(), "sk-ant-two-0123456789");
 
         // Importing into the source replaces the renamed credential with the backed-up one.

@@ -140,7 +140,7 @@ impl VaultKey {
 
     /// First 16 bytes of HMAC-SHA-256(key, "keyfob key check v1").
     pub(crate) fn key_check(&self) -> [u8; KEY_CHECK_LEN] {
-        // EXPOSE: keys HMAC to compute the public key check; ring keeps no raw copy.
+        // EXPOSE: keys HMAC-SHA-256 for the (public) key check; ring keeps only its HMAC state.
         let mac_key = hmac::Key::new(hmac::HMAC_SHA256, self.key.expose_secret());
         let tag = hmac::sign(&mac_key, KEY_CHECK_LABEL);
         let mut out = [0u8; KEY_CHECK_LEN];

@@ -16,7 +16,7 @@
 //! AES-256-GCM ciphertext + tag (16)`; the 63 header bytes are the associated data.
 //! The key check is `HMAC-SHA-256(key, "keyfob key check v1")[..16]`: it tells a wrong
 //! password from a damaged file. Byte offsets are in [`format`]; the plaintext JSON is
-//! described in `contents.rs`. `tests/data/vault_v1.kfob` must open in every future
+//! described in `plaintext.rs`. `tests/data/vault_v1.kfob` must open in every future
 //! version.
 //!
 //! # Writes
@@ -30,6 +30,7 @@ mod credentials;
 pub mod format;
 mod kdf;
 mod password_policy;
+mod plaintext;
 mod seal;
 mod throttle;
 

@@ -5,14 +5,15 @@ const $ = (sel) => document.querySelector(sel);
 const send = (cmd, args = {}) => chrome.runtime.sendMessage({ cmd, ...args });
 
 function show(section) {
-  for (const s of ['#loading', '#unlock', '#decide', '#gone']) $(s).hidden = s !== section;
-  $(section).querySelector('input, button')?.focus();
+  for (const s of ['#loading', '#setup', '#unlock', '#decide', '#gone']) $(s).hidden = s !== section;
+  $(section).querySelector('input, button, a')?.focus();
 }
 
 async function load() {
   const reply = await send('approvals.get', { id });
   if (!reply.ok) return show('#gone');
   const approval = reply.value;
+  if (approval.wallet === 'missing') return show('#setup');
   if (approval.locked) return show('#unlock');
   $('#origin').textContent = approval.origin;
   const box = $('#providers');
@@ -68,8 +69,9 @@ $('#decide').addEventListener('submit', (event) => {
   decide(true);
 });
 $('#reject').addEventListener('click', () => decide(false));
+$('#reject-locked').addEventListener('click', () => decide(false));
 document.addEventListener('keydown', (event) => {
-  if (event.key === 'Escape' && !$('#decide').hidden) decide(false);
+  if (event.key === 'Escape' && ($('#decide').hidden === false || $('#unlock').hidden === false)) decide(false);
 });
 
 load();

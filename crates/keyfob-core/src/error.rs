@@ -56,6 +56,8 @@ pub enum CoreError {
     UpstreamTimeout,
     #[error("the Keyfob service worker restarted during the request")]
     WorkerRestarted,
+    #[error("{0} is not available in this version of Keyfob")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -88,6 +90,7 @@ impl CoreError {
             Self::UpstreamUnreachable(_) => "UPSTREAM_UNREACHABLE",
             Self::UpstreamTimeout => "UPSTREAM_TIMEOUT",
             Self::WorkerRestarted => "WORKER_RESTARTED",
+            Self::Unavailable(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -108,6 +111,7 @@ impl CoreError {
             Self::BadRequest(_) | Self::InvalidInput(_) | Self::WeakPassword(_) => 400,
             Self::BackupInvalid => 422,
             Self::UpstreamUnreachable(_) => 502,
+            Self::Unavailable(_) => 501,
             Self::WorkerRestarted | Self::RandomUnavailable => 503,
             Self::UpstreamTimeout => 504,
             Self::VaultCorrupted | Self::VaultVersionUnsupported | Self::Internal(_) => 500,

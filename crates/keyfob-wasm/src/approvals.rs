@@ -183,7 +183,14 @@ pub async fn describe(id: &str) -> EngineResult<JsValue> {
         required: bool,
         has_key: Option<bool>,
     }
-    let locked = state::with(|e| Ok(e.unlocked.is_none()))?;
+    let (locked, wallet) = state::with(|e| {
+        let wallet = match (e.vault_exists, e.unlocked.is_some()) {
+            (false, _) => "missing",
+            (true, false) => "locked",
+            (true, true) => "unlocked",
+        };
+        Ok((e.unlocked.is_none(), wallet))
+    })?;
     let rows: Vec<Row> = pending
         .providers
         .iter()
@@ -206,7 +213,7 @@ pub async fn describe(id: &str) -> EngineResult<JsValue> {
         })
         .collect();
     let value = serde_json::json!({
-        "id": pending.id, "origin": pending.origin, "providers": rows, "locked": locked,
+        "id": pending.id, "origin": pending.origin, "providers": rows, "locked": locked, "wallet": wallet,
     });
     Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
 }

@@ -118,15 +118,19 @@ impl Default for Deferred {
     }
 }
 
-/// Sleeps without blocking the worker (used for timeouts).
-pub async fn sleep_ms(ms: u32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        let global = js_sys::global();
-        if let Ok(set_timeout) = Reflect::get(&global, &"setTimeout".into()) {
-            if let Ok(set_timeout) = set_timeout.dyn_into::<Function>() {
-                let _ = set_timeout.call2(&global, &resolve, &JsValue::from(ms));
-            }
-        }
-    });
-    let _ = JsFuture::from(promise).await;
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout_raw(callback: &Function, ms: u32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout_raw(handle: &JsValue);
+}
+
+/// Schedules `callback` on the worker's timer; the handle cancels it.
+pub fn set_timeout(callback: &Function, ms: u32) -> JsValue {
+    set_timeout_raw(callback, ms)
+}
+
+pub fn clear_timeout(handle: JsValue) {
+    clear_timeout_raw(&handle);
 }

@@ -21,22 +21,17 @@ thread_local! {
     static NEXT_ID: Cell<u32> = const { Cell::new(1) };
 }
 
+/// A control frame: `{t, id, ...}`. Every frame with an id gets exactly one reply, so a
+/// page promise never hangs, even on a frame this version does not understand.
 #[derive(Deserialize)]
-#[serde(tag = "t", rename_all = "camelCase", rename_all_fields = "camelCase")]
-enum ControlMessage {
-    Connect {
-        id: u32,
-        providers: Vec<RequestedProvider>,
-        #[serde(default)]
-        resume: bool,
-    },
-    Reconnect {
-        id: u32,
-    },
-    Disconnect {
-        id: u32,
-    },
-    Ping,
+#[serde(rename_all = "camelCase")]
+struct ControlFrame {
+    t: String,
+    id: u32,
+    #[serde(default)]
+    providers: Vec<RequestedProvider>,
+    #[serde(default)]
+    resume: bool,
 }
 
 pub struct ControlPort {
@@ -63,18 +58,16 @@ impl ControlPort {
     }
 
     pub fn message(&self, message: JsValue) {
-        let Ok(parsed) = serde_wasm_bindgen::from_value::<ControlMessage>(message) else {
-            return; // malformed frames from a hostile page are dropped
+        let Ok(frame) = serde_wasm_bindgen::from_value::<ControlFrame>(message) else {
+            return; // no id to answer: a malformed frame from a hostile page is dropped
         };
-        let (id, work): (u32, Work) = match parsed {
-            ControlMessage::Connect {
-                id,
-                providers,
-                resume,
-            } => (id, Work::Connect(providers, resume)),
-            ControlMessage::Reconnect { id } => (id, Work::Reconnect),
-            ControlMessage::Disconnect { id } => (id, Work::Disconnect),
-            ControlMessage::Ping => return,
+        let id = frame.id;
+        let work = match frame.t.as_str() {
+            "connect" => Work::Connect(frame.providers, frame.resume),
+            "reconnect" => Work::Reconnect,
+            "disconnect" => Work::Disconnect,
+            "usage" => Work::Usage,
+            other => Work::Unknown(other.chars().take(40).collect()),
         };
         let port = self.port.clone();
         let origin = self.origin.clone();
@@ -110,6 +103,8 @@ enum Work {
     Connect(Vec<RequestedProvider>, bool),
     Reconnect,
     Disconnect,
+    Usage,
+    Unknown(String),
 }
 
 impl Work {
@@ -133,6 +128,9 @@ impl Work {
                 }
                 Ok(JsValue::TRUE)
             }
+            // Token and cost metering is not built yet; say so rather than report zeros.
+            Work::Usage => Err(CoreError::Unavailable("usage metering".into()).into()),
+            Work::Unknown(t) => Err(CoreError::BadRequest(format!("unknown call {t:?}")).into()),
         }
     }
 }

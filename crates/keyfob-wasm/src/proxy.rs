@@ -10,7 +10,7 @@
 //! Bytes never enter WASM memory: chunks stay JS `Uint8Array`s and are base64-coded
 //! natively (`toBase64`/`fromBase64`), because extension ports only carry JSON.
 
-use crate::chrome::{self, now_ms, sleep_ms, Deferred, Port};
+use crate::chrome::{self, now_ms, Deferred, Port};
 use crate::error::{EngineError, EngineResult};
 use crate::state;
 use js_sys::{Array, Reflect, Uint8Array};
@@ -255,23 +255,27 @@ async fn forward(shared: &Shared, url: &str, init: &RequestInit) -> EngineResult
 }
 
 /// Waits for the response headers, or fails with UPSTREAM_TIMEOUT / UPSTREAM_UNREACHABLE.
+/// The timer covers the headers only: a long stream after them is never cut short.
 async fn race_timeout(shared: &Shared, fetching: JsFuture) -> EngineResult<JsValue> {
     let timed_out = Rc::new(Cell::new(false));
     let flag = Rc::clone(&timed_out);
     let abort = shared.abort.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        sleep_ms(UPSTREAM_HEADERS_TIMEOUT_MS).await;
-        if !flag.replace(true) {
-            if let Some(abort) = abort {
-                abort.abort();
-            }
+    let on_timeout = Closure::once(move || {
+        flag.set(true);
+        if let Some(abort) = abort {
+            abort.abort();
         }
     });
+    let timer = chrome::set_timeout(
+        on_timeout.as_ref().unchecked_ref(),
+        UPSTREAM_HEADERS_TIMEOUT_MS,
+    );
     let result = fetching.await;
-    let expired = timed_out.replace(true);
+    chrome::clear_timeout(timer);
+    drop(on_timeout);
     match result {
         Ok(response) => Ok(response),
-        Err(_) if expired => Err(CoreError::UpstreamTimeout.into()),
+        Err(_) if timed_out.get() => Err(CoreError::UpstreamTimeout.into()),
         Err(e) => Err(CoreError::UpstreamUnreachable(format!(
             "{} (Keyfob also refuses provider redirects)",
             EngineError::from(e)

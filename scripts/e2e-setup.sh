@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Prepares the browser E2E harness in tests/e2e: its npm dependencies and the official SDKs
+# bundled for the test pages (tests/e2e/pages/vendor/). Idempotent: does nothing when both are
+# up to date. Chromium, chromium-driver and openssl come from scripts/setup.sh (apt).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+e2e="$root/tests/e2e"
+cd "$e2e"
+
+# npm writes node_modules/.package-lock.json on every install: it is the install's timestamp.
+installed=node_modules/.package-lock.json
+if [[ ! -f "$installed" || package-lock.json -nt "$installed" || package.json -nt "$installed" ]]; then
+  echo "e2e-setup: npm ci in tests/e2e"
+  npm ci --no-audit --no-fund
+fi
+
+stamp=pages/vendor/.stamp
+if [[ ! -f "$stamp" || "$installed" -nt "$stamp" || package-lock.json -nt "$stamp" || build-vendor.mjs -nt "$stamp" ]]; then
+  echo "e2e-setup: bundling the SDKs into tests/e2e/pages/vendor/"
+  node build-vendor.mjs
+fi
+
+for tool in chromium openssl; do
+  command -v "$tool" >/dev/null || echo "e2e-setup: warning: $tool not found (scripts/setup.sh installs it)" >&2
+done

@@ -4,8 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-if [ ! -f www/vendor/openai.js ] || [ www/package-lock.json -nt www/vendor/openai.js ]; then
-  echo "demo: bundling the official SDKs for the demo page"
-  (cd www && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; } && npm run --silent bundle)
-fi
+scripts/www-bundle.sh
 exec cargo run --release --locked -- "$@"

@@ -14,3 +14,4 @@ if [ "$installed" != "$version" ]; then
 fi
 
 scripts/e2e-setup.sh
+scripts/www-bundle.sh

@@ -12,14 +12,29 @@ pub const MODEL: &str = "keyfob-demo-1";
 const WORD_DELAY: Duration = Duration::from_millis(35);
 
 pub fn handle(request: &Request, stream: &mut TcpStream) -> std::io::Result<()> {
-    let authorised = request
+    let key = request
         .header("authorization")
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|k| !k.trim().is_empty());
-    if !authorised {
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    let Some(key) = key else {
         let body = error("missing bearer key: add any key for this server in Keyfob");
         return respond(stream, 401, "application/json", body.as_bytes());
-    }
+    };
+    // Shows which stored key arrived (its last four characters only), so a user can see
+    // that Keyfob, not the page, supplied it.
+    let tail: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    eprintln!(
+        "demo model: {} {} with key …{tail}",
+        request.method, request.path
+    );
     match (request.method.as_str(), request.path.as_str()) {
         ("GET", "/v1/models") => {
             let body = json!({"object": "list", "data": [{"id": MODEL, "object": "model", "owned_by": "keyfob"}]});

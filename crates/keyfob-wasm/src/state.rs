@@ -122,7 +122,10 @@ async fn load() -> EngineResult<Engine> {
         ],
     )
     .await?;
-    let sealed = decode_b64(&local[0])?;
+    // A vault that is present but unreadable still "exists": it is reported as corrupted
+    // when someone tries to unlock it, and nothing ever overwrites it.
+    let vault_exists = !local[0].is_undefined();
+    let sealed = decode_b64(&local[0]).ok().flatten();
     let grants: GrantBook = storage::decode_json(&local[1])?.unwrap_or_default();
     let throttle: UnlockThrottle = storage::decode_json(&local[2])?.unwrap_or_default();
     let session_secret = match decode_b64(&session[1])? {
@@ -147,7 +150,7 @@ async fn load() -> EngineResult<Engine> {
         .as_ref()
         .map_or(DEFAULT_AUTO_LOCK_MINUTES, |u| u.vault.auto_lock_minutes());
     let mut engine = Engine {
-        vault_exists: sealed.is_some(),
+        vault_exists,
         unlocked,
         grants,
         throttle,

@@ -102,6 +102,22 @@ describe('vault: back-off, password change, backup, corruption', () => {
     assert.equal(restored.maskedKey, key.maskedKey);
   });
 
+  test('auto-lock: idle time past the setting locks the wallet, even across a worker restart', async () => {
+    const status = await wallet.call('settings.setAutoLock', { minutes: 5 });
+    assert.equal(status.autoLockMinutes, 5);
+    // Pretend the last activity was 6 minutes ago, then let a fresh worker load that state.
+    await h.browser.serviceWorker.evaluate(async () => {
+      await chrome.storage.session.set({ lastActivityMs: Date.now() - 6 * 60 * 1000 });
+    });
+    await h.browser.stopServiceWorker();
+    const after = await h.browser.wakeServiceWorker({ cmd: 'vault.status' });
+    assert.equal(after.value.state, 'locked');
+    const stored = await h.browser.serviceWorker.evaluate(async () => Object.keys(await chrome.storage.session.get(null)));
+    assert.ok(!stored.includes('vaultKey'), 'the derived key stayed in session storage after auto-lock');
+    await wallet.unlock(NEW_PASSWORD);
+    assert.equal((await wallet.status()).autoLockMinutes, 5, 'the setting is kept in the vault');
+  });
+
   test('a tampered vault is reported as corrupted and is never overwritten', async () => {
     await wallet.lock();
     const tampered = await h.browser.serviceWorker.evaluate(async () => {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod autolock;
 pub mod error;
 pub mod random;
 pub mod secret;

@@ -10,6 +10,7 @@ use crate::storage::{self, Area};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use js_sys::Promise;
+use keyfob_core::autolock::{idle_expired, DEFAULT_AUTO_LOCK_MINUTES};
 use keyfob_core::grants::GrantBook;
 use keyfob_core::random::make_bytes;
 use keyfob_core::vault::{UnlockThrottle, Vault, VaultKey};
@@ -19,8 +20,6 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
 
-/// Default idle time before the wallet locks itself.
-pub const DEFAULT_AUTO_LOCK_MINUTES: u32 = 15;
 /// Last activity is persisted at most this often: a storage write per request is waste.
 const ACTIVITY_WRITE_INTERVAL_MS: u64 = 20_000;
 
@@ -51,8 +50,9 @@ impl Engine {
 
     /// Locks when the idle time has run out. Returns true if it locked now.
     pub fn lock_if_idle(&mut self, now: u64) -> bool {
-        let limit = u64::from(self.auto_lock_minutes) * 60_000;
-        if self.unlocked.is_some() && now.saturating_sub(self.last_activity_ms) > limit {
+        if self.unlocked.is_some()
+            && idle_expired(self.last_activity_ms, now, self.auto_lock_minutes)
+        {
             self.unlocked = None;
             return true;
         }

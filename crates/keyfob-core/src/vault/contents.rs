@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::secret::{mask_key, SecretString};
 
-pub(super) const DEFAULT_AUTO_LOCK_MINUTES: u32 = 15;
+pub(super) use crate::autolock::DEFAULT_AUTO_LOCK_MINUTES;
 pub(super) const AUTO_LOCK_RANGE: std::ops::RangeInclusive<u32> = 1..=1440;
 
 /// One stored API key. Fields are private; the secret is reachable only through

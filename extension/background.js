@@ -4,10 +4,16 @@
 import init, { handleMessage, openPort, onAlarm, onWindowRemoved } from './wasm/keyfob_wasm.js';
 
 let engineReady = null;
+let wasm = null;
 function ready() {
-  engineReady ??= init({ module_or_path: chrome.runtime.getURL('wasm/keyfob_wasm_bg.wasm') });
+  engineReady ??= init({ module_or_path: chrome.runtime.getURL('wasm/keyfob_wasm_bg.wasm') }).then((exports) => {
+    wasm = exports;
+  });
   return engineReady;
 }
+
+// Sizes only, for the benchmark harness and for debugging; never wallet contents.
+self.keyfobDiagnostics = () => ({ wasmMemoryBytes: wasm ? wasm.memory.buffer.byteLength : 0 });
 
 // Content scripts must not read the wallet's storage.
 for (const area of [chrome.storage.local, chrome.storage.session]) {

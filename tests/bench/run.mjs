@@ -7,7 +7,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHarness } from '../e2e/lib/fixture.mjs';
 import { approveNext, openWallet } from '../e2e/lib/wallet.mjs';
+import { measureColdStart } from './coldstart.mjs';
+import { measureConcurrency } from './concurrency.mjs';
 import { measureLatency } from './latency.mjs';
+import { measureMemory } from './memory.mjs';
+import { measureSize } from './size.mjs';
+import { measureStreaming } from './streaming.mjs';
+import { measureUnlock } from './unlock.mjs';
+import { measureUpload } from './upload.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -23,23 +30,46 @@ function printTable(rows) {
   for (const row of cells) console.log(line(row));
 }
 
+const PASSWORD = 'benchmark master password';
+
 async function connectedPage(h) {
   const wallet = await openWallet(h.browser);
-  await wallet.create('benchmark master password');
+  await wallet.create(PASSWORD);
   await wallet.addCredential({ provider: 'openai', label: 'Bench', secret: 'sk-proj-bench-0000000000000000' });
   const page = await h.newPage('/');
   const approval = approveNext(h.browser.context);
   await page.evaluate(() => window.keyfob.connect({ providers: [{ id: 'openai', required: true }] }).then(() => true));
   await approval;
-  return page;
+  return { page, wallet };
+}
+
+/** Runs one measurement, timing it; a failure is reported in the table, not fatal. */
+async function section(name, fn) {
+  const t0 = Date.now();
+  try {
+    const out = await fn();
+    console.error(`bench: ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return out;
+  } catch (error) {
+    console.error(`bench: ${name} FAILED: ${error.stack ?? error}`);
+    return [{ metric: `${name}: FAILED (${String(error.message ?? error).slice(0, 80)})` }];
+  }
 }
 
 const started = Date.now();
 const h = await startHarness();
 const rows = [];
 try {
-  const page = await connectedPage(h);
-  rows.push(...(await measureLatency(page, quick ? { pairs: 50, trend: 300 } : {})));
+  const { page, wallet } = await connectedPage(h);
+  const q = (small, full) => (quick ? small : full);
+  rows.push(...(await section('size', async () => measureSize())));
+  rows.push(...(await section('memory', () => measureMemory(h, page, { n: q(100, 1000) }))));
+  rows.push(...(await section('latency', () => measureLatency(page, q({ pairs: 50, trend: 300 }, {})))));
+  rows.push(...(await section('streaming', () => measureStreaming(page, q({ n: 20, bytes: 2 << 20, runs: 1 }, {})))));
+  rows.push(...(await section('upload', () => measureUpload(page, q({ bytes: 2 << 20, runs: 2 }, {})))));
+  rows.push(...(await section('concurrency', () => measureConcurrency(h, q({ rounds: 1 }, {})))));
+  rows.push(...(await section('cold start', () => measureColdStart(h, page, q({ runs: 2 }, {})))));
+  rows.push(...(await section('unlock', () => measureUnlock(h, wallet, PASSWORD, q({ runs: 2 }, {})))));
 } finally {
   await h.teardown();
 }

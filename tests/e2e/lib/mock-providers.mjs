@@ -15,6 +15,7 @@
 //   redirect → 302 to https://evil.test/steal
 //   split    → the normal answer, written a few bytes at a time (splits SSE frames and UTF-8)
 //   gzip     → the normal answer, content-encoding: gzip
+//   bulk     → (OpenAI chat, for benchmarks) an SSE stream of `bulk_bytes` bytes of small events
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http2 from 'node:http2';
@@ -218,7 +219,7 @@ function scenarioOf(ctx, json) {
   if (fromQuery) return fromQuery.toLowerCase();
   const geminiModel = /\/models\/([^/:]+)/.exec(url.pathname)?.[1];
   const model = String(json?.model ?? geminiModel ?? '');
-  const m = /mock-(429|500|slow|redirect|split|gzip)/.exec(model);
+  const m = /mock-(429|500|slow|redirect|split|gzip|bulk)/.exec(model);
   return m ? m[1] : null;
 }
 

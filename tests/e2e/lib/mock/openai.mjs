@@ -1,4 +1,5 @@
 // OpenAI on the mock: chat completions, responses, models, files (multipart) and speech.
+import { streamBulk } from './bulk.mjs';
 import { lastText, parseMultipart, providerError, replyText, requestId, send, sendJson, sha256, speechBytes, streamSse, tokens } from './wire.mjs';
 
 
@@ -36,6 +37,7 @@ function openaiUsage(promptText, completionText) {
 }
 
 function openaiChat(ctx, body) {
+  if (ctx.scenario === 'bulk') return streamBulk(ctx, Number(body.bulk_bytes) || 1 << 20);
   const model = body.model ?? 'gpt-4o-mini';
   const prompt = lastText(body.messages);
   const text = replyText(prompt);

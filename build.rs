@@ -41,6 +41,8 @@ fn run() -> Result<(), String> {
         "manifest.json",
         "extension",
         "Cargo.lock",
+        "Cargo.toml",
+        ".cargo/config.toml",
         "crates/keyfob-core/src",
         "crates/keyfob-core/Cargo.toml",
         "crates/keyfob-wasm/src",

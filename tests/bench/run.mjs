@@ -18,6 +18,9 @@ import { measureUpload } from './upload.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
+// `--only latency,unlock` runs just those sections.
+const onlyArg = process.argv.find((a) => a.startsWith('--only'));
+const only = onlyArg ? (onlyArg.split('=')[1] ?? process.argv[process.argv.indexOf(onlyArg) + 1] ?? '').split(',') : null;
 
 function printTable(rows) {
   const fmt = (v) => (typeof v !== 'number' ? v ?? '' : Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2));
@@ -45,6 +48,7 @@ async function connectedPage(h) {
 
 /** Runs one measurement, timing it; a failure is reported in the table, not fatal. */
 async function section(name, fn) {
+  if (only && !only.includes(name)) return [];
   const t0 = Date.now();
   try {
     const out = await fn();

@@ -8,7 +8,10 @@ use keyfob_core::vault::{derive_vault_key, KdfParams};
 use std::time::Instant;
 
 fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(5);
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
     let password = secret_string("benchmark master password".into());
     let salt = [7u8; 16];
     let mut ms = Vec::with_capacity(runs);

@@ -69,6 +69,29 @@
       return;
     }
     let finished = false;
+    // Body bytes are gathered into full frames: the worker caps the number of frames, and
+    // a stream body may come in thousands of tiny chunks.
+    let pending = null;
+    let filled = 0;
+    const flushBody = () => {
+      if (filled > 0) worker.postMessage({ t: 'body', b: pending.subarray(0, filled).toBase64() });
+      filled = 0;
+    };
+    const queueBody = (bytes) => {
+      for (let at = 0; at < bytes.length; ) {
+        if (filled === 0 && bytes.length - at >= CHUNK) {
+          worker.postMessage({ t: 'body', b: bytes.subarray(at, at + CHUNK).toBase64() });
+          at += CHUNK;
+          continue;
+        }
+        pending ??= new Uint8Array(CHUNK);
+        const n = Math.min(CHUNK - filled, bytes.length - at);
+        pending.set(bytes.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === CHUNK) flushBody();
+      }
+    };
     const keepalive = setInterval(() => worker && worker.postMessage({ t: 'ping' }), KEEPALIVE_MS);
     const finish = () => {
       finished = true;
@@ -127,11 +150,9 @@
           hasBody: frame.hasBody === true,
         });
       } else if (frame.t === 'body' && frame.chunk instanceof ArrayBuffer) {
-        const bytes = new Uint8Array(frame.chunk);
-        for (let at = 0; at < bytes.length; at += CHUNK) {
-          worker.postMessage({ t: 'body', b: bytes.subarray(at, at + CHUNK).toBase64() });
-        }
+        queueBody(new Uint8Array(frame.chunk));
       } else if (frame.t === 'end') {
+        flushBody();
         worker.postMessage({ t: 'end' });
       } else if (frame.t === 'abort') {
         finish();

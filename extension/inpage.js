@@ -37,6 +37,11 @@
   const requestHeadersGetter = Object.getOwnPropertyDescriptor(NativeRequest.prototype, 'headers').get;
   const getReader = NativeReadableStream.prototype.getReader;
   const readerRead = ReadableStreamDefaultReader.prototype.read;
+  const readerCancel = ReadableStreamDefaultReader.prototype.cancel;
+  const promiseThen = NativePromise.prototype.then;
+  const responseClone = NativeResponse.prototype.clone;
+  const typedArraySet = Object.getPrototypeOf(Uint8Array.prototype).set;
+  const byteLengthGetter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'byteLength').get;
   const portPost = MessagePort.prototype.postMessage;
   const portClose = MessagePort.prototype.close;
   const signalAdd = EventTarget.prototype.addEventListener;
@@ -49,10 +54,13 @@
   const setDelete = NativeSet.prototype.delete;
   const setForEach = NativeSet.prototype.forEach;
   const stringStartsWith = String.prototype.startsWith;
+  const stringIndexOf = String.prototype.indexOf;
+  const stringSlice = String.prototype.slice;
   const jsonParse = JSON.parse;
   const signalRemove = EventTarget.prototype.removeEventListener;
   const { enqueue, close: closeStream, error: errorStream } = ReadableStreamDefaultController.prototype;
   const isNullBodyStatus = (s) => s === 101 || s === 103 || s === 204 || s === 205 || s === 304;
+  const ignore = () => {};
 
   const own = (obj, key) => (obj !== null && typeof obj === 'object' && hasOwn(obj, key) ? obj[key] : undefined);
 
@@ -70,6 +78,18 @@
     const reason = signal ? apply(signalReasonGetter, signal, []) : undefined;
     return reason !== undefined ? reason : new NativeDOMException('The operation was aborted.', 'AbortError');
   };
+
+  // A constructed Response has no url; fetch's has the request's without its fragment,
+  // and so do its clones (SDKs read `url` for errors and logs).
+  function withUrl(response, url) {
+    defineProperty(response, 'url', { value: url });
+    defineProperty(response, 'clone', {
+      value: function clone() {
+        return withUrl(apply(responseClone, response, []), url);
+      },
+    });
+    return response;
+  }
 
   // ---- control channel: one per frame, to the content script ----
   const control = new NativeMessageChannel();
@@ -166,26 +186,34 @@
   }
 
   function send({ providerId, sessionKey, url, method, headers, body, signal }) {
+    const hashAt = apply(stringIndexOf, url, ['#']);
+    const responseUrl = hashAt === -1 ? url : apply(stringSlice, url, [0, hashAt]);
     return new NativePromise((resolve, reject) => {
       const channel = new NativeMessageChannel();
       const port = channel.port1;
       let controller = null; // the response stream's, once the head arrived
       let settled = false;
+      let stopBody = ignore; // stops sending the request body, cancelling the page's stream
       const post = (frame, transfer) => apply(portPost, port, transfer ? [frame, transfer] : [frame]);
       const close = () => apply(portClose, port, []);
 
-      const onAbort = () => {
-        const error = abortError(signal);
+      // Ends the exchange from the page's side: tell the worker (it aborts upstream), then
+      // fail the promise or the body stream with `error`, as fetch does.
+      const cancelWith = (error) => {
+        stopBody(error);
         post({ t: 'abort' });
         close();
+        if (signal) apply(signalRemove, signal, ['abort', onAbort]);
         if (!settled) reject(error);
         else if (controller) try { apply(errorStream, controller, [error]); } catch {}
         settled = true;
         controller = null;
       };
+      const onAbort = () => cancelWith(abortError(signal));
       if (signal) apply(signalAdd, signal, ['abort', onAbort, { once: true }]);
       // The exchange is over: release the port and stop listening on a signal an app may reuse.
       const done = () => {
+        stopBody();
         close();
         if (signal) apply(signalRemove, signal, ['abort', onAbort]);
       };
@@ -205,9 +233,8 @@
               statusText: String(own(frame, 'statusText') ?? ''),
               headers: new NativeHeaders(own(frame, 'headers')),
             });
-            defineProperty(response, 'url', { value: url });
             settled = true;
-            resolve(response);
+            resolve(withUrl(response, responseUrl));
             break;
           }
           case 'data':
@@ -227,10 +254,9 @@
               status: own(frame, 'status'),
               headers: new NativeHeaders([['content-type', 'application/json'], ['x-keyfob-error', code]]),
             });
-            defineProperty(response, 'url', { value: url });
             settled = true;
             done();
-            resolve(response);
+            resolve(withUrl(response, responseUrl));
             break;
           }
           case 'fail': {
@@ -247,21 +273,45 @@
 
       apply(postToWindow, window, [{ __keyfob: 1, kind: 'request' }, '/', [channel.port2]]);
       post({ t: 'req', provider: providerId, sessionKey, method, url, headers, hasBody: body !== null });
-      if (body !== null) pumpBody(body, post).catch(() => onAbort());
+      // A body stream that errors fails the fetch with a TypeError, as fetch does, and the
+      // worker, told to abort, never sends a truncated body upstream.
+      if (body !== null) {
+        stopBody = pumpBody(body, post, (e) => cancelWith(new NativeTypeError('Failed to fetch: the request body stream failed', { cause: e })));
+      }
     });
   }
 
-  async function pumpBody(stream, post) {
+  /**
+   * Sends `stream` as body frames, then `end`. Returns `stop(reason)`: once the exchange is
+   * over (answered, aborted, failed) no more is read, and the page's stream is cancelled,
+   * as fetch cancels it, so an endless or stalled body stream is not read forever.
+   */
+  function pumpBody(stream, post, onError) {
     const reader = apply(getReader, stream, []);
-    for (;;) {
-      const step = await apply(readerRead, reader, []);
-      if (step.done) break;
-      const bytes = step.value;
-      const copy = new NativeUint8Array(bytes.byteLength);
-      copy.set(bytes);
-      post({ t: 'body', chunk: copy.buffer }, [copy.buffer]);
-    }
-    post({ t: 'end' });
+    let stopped = false;
+    (async () => {
+      try {
+        for (;;) {
+          const step = await apply(readerRead, reader, []);
+          if (stopped) return;
+          if (step.done) break;
+          // Copy the view's own bytes only (it may sit at an offset in a larger buffer).
+          const buffer = new NativeArrayBuffer(apply(byteLengthGetter, step.value, []));
+          apply(typedArraySet, new NativeUint8Array(buffer), [step.value]);
+          post({ t: 'body', chunk: buffer }, [buffer]);
+        }
+        stopped = true;
+        post({ t: 'end' });
+      } catch (e) {
+        if (!stopped) onError(e);
+        stopped = true;
+      }
+    })();
+    return (reason) => {
+      if (stopped) return;
+      stopped = true;
+      apply(promiseThen, apply(readerCancel, reader, [reason]), [ignore, ignore]);
+    };
   }
 
   // ---- the public API ----

@@ -95,16 +95,18 @@ impl RequestPort {
                     }
                 });
             }
-            Some("body") => {
+            Some("body") if !shared.closed.get() => {
                 let mut body = shared.body.borrow_mut();
                 if body.len() < MAX_BODY_FRAMES {
                     body.push(chrome::field(&message, "b"));
                 } else {
+                    // Refuse once and stop: a truncated body must never go upstream.
+                    body.clear();
                     drop(body);
-                    send_error(
-                        shared,
-                        &CoreError::BadRequest("request body too large".into()).into(),
-                    );
+                    let error = CoreError::BadRequest("request body too large".into());
+                    send_error(shared, &error.into());
+                    self.disconnected();
+                    shared.port.close();
                 }
             }
             Some("end") => shared.body_done.resolve(&JsValue::TRUE),

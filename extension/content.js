@@ -59,28 +59,69 @@
     return list.slice(0, 32).map((p) => ({ id: String(p?.id ?? ''), required: p?.required === true }));
   }
 
-  // ---- request: one worker port per request, bytes carried as base64 ----
+  // ---- requests: one worker port per frame, shared by all its requests ----
+  // Each request is an "exchange" with an id; frames both ways carry it. Sharing one port
+  // saves a connection round trip per request. If the worker dies, every open exchange
+  // fails with WORKER_RESTARTED and the next request opens a new port.
+  const exchanges = new Map(); // id -> {onFrame, onWorkerGone}
+  let requestsPort = null;
+  let nextExchangeId = 1;
+  let keepalive = null;
+
+  function workerPort() {
+    if (requestsPort) return requestsPort;
+    const port = chrome.runtime.connect({ name: 'keyfob.requests' });
+    port.onMessage.addListener((frame) => exchanges.get(frame?.id)?.onFrame(frame));
+    port.onDisconnect.addListener(() => {
+      if (requestsPort === port) requestsPort = null;
+      const open = [...exchanges.values()];
+      exchanges.clear();
+      for (const exchange of open) exchange.onWorkerGone();
+      updateKeepalive();
+    });
+    requestsPort = port;
+    return port;
+  }
+
+  // A frame to the worker resets its idle timer, so a long quiet stream keeps it alive.
+  function updateKeepalive() {
+    if (exchanges.size > 0 && keepalive === null) {
+      keepalive = setInterval(() => requestsPort?.postMessage({ t: 'ping' }), KEEPALIVE_MS);
+    } else if (exchanges.size === 0 && keepalive !== null) {
+      clearInterval(keepalive);
+      keepalive = null;
+    }
+  }
+
   function relayRequest(pagePort) {
     let worker;
     try {
-      worker = chrome.runtime.connect({ name: 'keyfob.request' });
+      worker = workerPort();
     } catch {
       pagePort.postMessage({ t: 'fail', code: 'EXTENSION_UNAVAILABLE', message: 'Keyfob was updated or disabled; reload the page.' });
       return;
     }
+    const id = nextExchangeId++;
+    const send = (frame) => {
+      try {
+        worker.postMessage({ ...frame, id });
+      } catch {
+        // The port is gone; its disconnect handler fails this exchange.
+      }
+    };
     let finished = false;
     // Body bytes are gathered into full frames: the worker caps the number of frames, and
     // a stream body may come in thousands of tiny chunks.
     let pending = null;
     let filled = 0;
     const flushBody = () => {
-      if (filled > 0) worker.postMessage({ t: 'body', b: pending.subarray(0, filled).toBase64() });
+      if (filled > 0) send({ t: 'body', b: pending.subarray(0, filled).toBase64() });
       filled = 0;
     };
     const queueBody = (bytes) => {
       for (let at = 0; at < bytes.length; ) {
         if (filled === 0 && bytes.length - at >= CHUNK) {
-          worker.postMessage({ t: 'body', b: bytes.subarray(at, at + CHUNK).toBase64() });
+          send({ t: 'body', b: bytes.subarray(at, at + CHUNK).toBase64() });
           at += CHUNK;
           continue;
         }
@@ -92,55 +133,66 @@
         if (filled === CHUNK) flushBody();
       }
     };
-    const keepalive = setInterval(() => worker && worker.postMessage({ t: 'ping' }), KEEPALIVE_MS);
     const finish = () => {
       finished = true;
-      clearInterval(keepalive);
+      exchanges.delete(id);
+      updateKeepalive();
       pagePort.close();
     };
+    const toPage = (bytes) => {
+      const data = Uint8Array.fromBase64(bytes);
+      pagePort.postMessage({ t: 'data', chunk: data.buffer }, [data.buffer]);
+    };
 
-    worker.onMessage.addListener((frame) => {
-      switch (frame?.t) {
-        case 'head':
-          pagePort.postMessage({ t: 'head', status: frame.status, statusText: frame.statusText, headers: frame.headers });
-          break;
-        case 'data': {
-          const bytes = Uint8Array.fromBase64(frame.b);
-          pagePort.postMessage({ t: 'data', chunk: bytes.buffer }, [bytes.buffer]);
-          break;
+    exchanges.set(id, {
+      onFrame(frame) {
+        switch (frame.t) {
+          case 'head':
+            pagePort.postMessage({ t: 'head', status: frame.status, statusText: frame.statusText, headers: frame.headers });
+            if (typeof frame.b === 'string') toPage(frame.b);
+            if (frame.end === true) {
+              pagePort.postMessage({ t: 'end' });
+              finish();
+            }
+            break;
+          case 'data':
+            if (typeof frame.b === 'string') toPage(frame.b);
+            if (frame.end === true) {
+              pagePort.postMessage({ t: 'end' });
+              finish();
+            }
+            break;
+          case 'end':
+            pagePort.postMessage({ t: 'end' });
+            finish();
+            break;
+          case 'error':
+            pagePort.postMessage({ t: 'error', status: frame.status, body: frame.body });
+            finish();
+            break;
+          case 'fail':
+            pagePort.postMessage({ t: 'fail', code: frame.code, message: frame.message });
+            finish();
+            break;
         }
-        case 'end':
-          pagePort.postMessage({ t: 'end' });
-          finish();
-          worker.disconnect();
-          break;
-        case 'error':
-          pagePort.postMessage({ t: 'error', status: frame.status, body: frame.body });
-          finish();
-          worker.disconnect();
-          break;
-        case 'fail':
-          pagePort.postMessage({ t: 'fail', code: frame.code, message: frame.message });
-          finish();
-          worker.disconnect();
-          break;
-      }
+      },
+      onWorkerGone() {
+        if (finished) return;
+        pagePort.postMessage({
+          t: 'fail',
+          code: 'WORKER_RESTARTED',
+          message: 'The Keyfob service worker stopped during the request; try again.',
+        });
+        finish();
+      },
     });
-    worker.onDisconnect.addListener(() => {
-      if (finished) return;
-      pagePort.postMessage({
-        t: 'fail',
-        code: 'WORKER_RESTARTED',
-        message: 'The Keyfob service worker stopped during the request; try again.',
-      });
-      finish();
-    });
+    updateKeepalive();
 
     pagePort.onmessage = (event) => {
       const frame = event.data;
       if (finished || !frame || typeof frame !== 'object') return;
       if (frame.t === 'req') {
-        worker.postMessage({
+        send({
           t: 'req',
           provider: String(frame.provider),
           method: String(frame.method),
@@ -153,10 +205,10 @@
         queueBody(new Uint8Array(frame.chunk));
       } else if (frame.t === 'end') {
         flushBody();
-        worker.postMessage({ t: 'end' });
+        send({ t: 'end' });
       } else if (frame.t === 'abort') {
+        send({ t: 'abort' });
         finish();
-        worker.disconnect();
       }
     };
   }

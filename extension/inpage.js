@@ -57,6 +57,8 @@
   const stringIndexOf = String.prototype.indexOf;
   const stringSlice = String.prototype.slice;
   const jsonParse = JSON.parse;
+  const textEncoder = new TextEncoder();
+  const encode = TextEncoder.prototype.encode;
   const signalRemove = EventTarget.prototype.removeEventListener;
   const { enqueue, close: closeStream, error: errorStream } = ReadableStreamDefaultController.prototype;
   const isNullBodyStatus = (s) => s === 101 || s === 103 || s === 204 || s === 205 || s === 304;
@@ -178,7 +180,9 @@
       const request = new NativeRequest(input, init);
       const headers = [];
       apply(headersForEach, apply(requestHeadersGetter, request, []), [(v, k) => { headers[headers.length] = [k, v]; }]);
-      const body = apply(requestBodyGetter, request, []);
+      // A string body (what the SDKs send: JSON) is encoded directly, skipping a stream read.
+      const raw = init !== null && typeof init === 'object' ? init.body : undefined;
+      const body = typeof raw === 'string' ? apply(encode, textEncoder, [raw]) : apply(requestBodyGetter, request, []);
       const url = apply(requestUrlGetter, request, []);
       return send({ providerId, sessionKey, url, method: apply(requestMethodGetter, request, []), headers, body, signal });
     };
@@ -275,7 +279,10 @@
       post({ t: 'req', provider: providerId, sessionKey, method, url, headers, hasBody: body !== null });
       // A body stream that errors fails the fetch with a TypeError, as fetch does, and the
       // worker, told to abort, never sends a truncated body upstream.
-      if (body !== null) {
+      if (body instanceof NativeUint8Array) {
+        post({ t: 'body', chunk: body.buffer }, [body.buffer]);
+        post({ t: 'end' });
+      } else if (body !== null) {
         stopBody = pumpBody(body, post, (e) => cancelWith(new NativeTypeError('Failed to fetch: the request body stream failed', { cause: e })));
       }
     });

@@ -119,16 +119,23 @@ describe('transport: createFetch through the real extension', () => {
       if (globalThis.__transportFrames) return;
       globalThis.__transportFrames = [];
       chrome.runtime.onConnect.addListener((port) => {
-        if (port.name !== 'keyfob.request') return;
-        const seen = { key: null, bodyFrames: 0, bodyChars: 0, largest: 0, other: 0 };
-        globalThis.__transportFrames.push(seen);
+        if (port.name !== 'keyfob.requests') return;
+        const byExchange = new Map(); // one port carries many exchanges, told apart by id
         port.onMessage.addListener((m) => {
-          if (m?.t === 'req') seen.key = (m.headers ?? []).find(([k]) => k.toLowerCase() === 'idempotency-key')?.[1] ?? null;
-          else if (m?.t === 'body') {
+          if (m?.t === 'req') {
+            const seen = { key: null, bodyFrames: 0, bodyChars: 0, largest: 0, other: 0 };
+            seen.key = (m.headers ?? []).find(([k]) => k.toLowerCase() === 'idempotency-key')?.[1] ?? null;
+            byExchange.set(m.id, seen);
+            globalThis.__transportFrames.push(seen);
+            return;
+          }
+          const seen = byExchange.get(m?.id);
+          if (!seen) return;
+          if (m.t === 'body') {
             seen.bodyFrames += 1;
             seen.bodyChars += String(m.b).length;
             seen.largest = Math.max(seen.largest, String(m.b).length);
-          } else if (m?.t !== 'end' && m?.t !== 'ping') seen.other += 1;
+          } else if (m.t !== 'end' && m.t !== 'ping') seen.other += 1;
         });
       });
     });

@@ -56,7 +56,7 @@ impl PortSink {
 pub fn open_port(port: Port) -> PortSink {
     let origin = control::sender_origin(&port);
     let inner = match port.name().as_str() {
-        "keyfob.request" => Sink::Request(proxy::RequestPort::open(port, origin)),
+        "keyfob.requests" => Sink::Request(proxy::RequestPort::open(port, origin)),
         "keyfob.control" => Sink::Control(control::ControlPort::open(port, origin)),
         _ => {
             port.close();

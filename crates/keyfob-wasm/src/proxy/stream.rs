@@ -1,0 +1,191 @@
+//! The upstream fetch and the response stream back to the page.
+//!
+//! Chunks that are already waiting in the response stream are sent together (up to
+//! `MAX_BATCH` bytes): a fast download goes in few large messages, while a token stream
+//! that trickles in still goes out chunk by chunk, the moment each arrives.
+
+use super::exchange::Exchange;
+use crate::chrome;
+use crate::error::{EngineError, EngineResult};
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use keyfob_core::CoreError;
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{ReadableStreamDefaultReader, RequestInit, Response};
+
+/// How long the provider may take to answer with headers (non-streaming calls of long
+/// generations take minutes; the SDKs' own default timeout is 10 minutes).
+const UPSTREAM_HEADERS_TIMEOUT_MS: u32 = 600_000;
+/// Largest batch of response bytes in one message.
+const MAX_BATCH: u32 = 1 << 20;
+
+/// Response headers the page must not get: `content-encoding`/`content-length` describe
+/// the wire form the browser already decoded (they would lie about the body we pass
+/// on), and hop-by-hop headers belong to the worker's connection, not the page's.
+const DROPPED_RESPONSE_HEADERS: &[&str] = &[
+    "content-encoding",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "set-cookie",
+];
+
+pub async fn forward(exchange: &Exchange, url: &str, init: &RequestInit) -> EngineResult<()> {
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let fetching = JsFuture::from(global.fetch_with_str_and_init(url, init));
+    let response: Response = race_timeout(exchange, fetching).await?.dyn_into()?;
+    let head = head_pairs(&response)?;
+
+    let Some(body) = response.body() else {
+        exchange.post(&[head, vec![("end", JsValue::TRUE)]].concat());
+        return Ok(());
+    };
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut next = reader.read();
+    // The head rides with the first bytes only if they are already here; otherwise the
+    // page gets its `Response` now, as `fetch` resolves at the headers.
+    let mut head = Some(head);
+    if !is_ready(&next).await && !exchange.post(&head.take().unwrap_or_default()) {
+        let _ = reader.cancel();
+        return Ok(());
+    }
+    loop {
+        let (batch, ended) = match read_batch(&reader, &mut next).await {
+            Ok(read) => read,
+            Err(_) if exchange.closed.get() => return Ok(()),
+            Err(e) => {
+                let failure = EngineError::from(CoreError::UpstreamUnreachable(
+                    EngineError::from(e).to_string(),
+                ));
+                exchange.post(&[
+                    ("t", "fail".into()),
+                    ("code", failure.code().into()),
+                    ("message", failure.to_string().into()),
+                ]);
+                return Ok(());
+            }
+        };
+        let mut pairs = head.take().unwrap_or_else(|| vec![("t", "data".into())]);
+        if let Some(bytes) = batch {
+            pairs.push(("b", bytes.to_base64().into()));
+        }
+        if ended {
+            pairs.push(("end", JsValue::TRUE));
+        }
+        if !exchange.post(&pairs) {
+            let _ = reader.cancel();
+            return Ok(());
+        }
+        if ended {
+            return Ok(());
+        }
+    }
+}
+
+/// Waits for at least one chunk (or the end), then takes every chunk that is already
+/// queued, up to `MAX_BATCH` bytes. Returns the joined bytes and whether the stream ended.
+async fn read_batch(
+    reader: &ReadableStreamDefaultReader,
+    next: &mut Promise,
+) -> Result<(Option<Uint8Array>, bool), JsValue> {
+    let mut chunks: Vec<Uint8Array> = Vec::new();
+    let mut total = 0u32;
+    let mut step = JsFuture::from(next.clone()).await?;
+    loop {
+        if Reflect::get(&step, &"done".into())?.is_truthy() {
+            return Ok((join(chunks, total), true));
+        }
+        let chunk: Uint8Array = Reflect::get(&step, &"value".into())?.unchecked_into();
+        total += chunk.length();
+        chunks.push(chunk);
+        *next = reader.read();
+        if total >= MAX_BATCH {
+            return Ok((join(chunks, total), false));
+        }
+        if !is_ready(next).await {
+            return Ok((join(chunks, total), false));
+        }
+        step = JsFuture::from(next.clone()).await?;
+    }
+}
+
+/// Whether `promise` has already settled: a settled promise wins a race against a
+/// promise created after it. (A rejection counts as ready; awaiting it reports it.)
+async fn is_ready(promise: &Promise) -> bool {
+    let not_ready: JsValue = Object::new().into();
+    let raced = Promise::race(&Array::of2(promise, &Promise::resolve(&not_ready)));
+    match JsFuture::from(raced).await {
+        Ok(winner) => !Object::is(&winner, &not_ready),
+        Err(_) => true,
+    }
+}
+
+fn join(chunks: Vec<Uint8Array>, total: u32) -> Option<Uint8Array> {
+    match chunks.len() {
+        0 => None,
+        1 => chunks.into_iter().next(),
+        _ => {
+            let joined = Uint8Array::new_with_length(total);
+            let mut at = 0;
+            for chunk in &chunks {
+                joined.set(chunk, at);
+                at += chunk.length();
+            }
+            Some(joined)
+        }
+    }
+}
+
+/// Waits for the response headers, or fails with UPSTREAM_TIMEOUT / UPSTREAM_UNREACHABLE.
+/// The timer covers the headers only: a long stream after them is never cut short.
+async fn race_timeout(exchange: &Exchange, fetching: JsFuture) -> EngineResult<JsValue> {
+    let timed_out = Rc::new(Cell::new(false));
+    let flag = Rc::clone(&timed_out);
+    let abort = exchange.abort.clone();
+    let on_timeout = Closure::once(move || {
+        flag.set(true);
+        if let Some(abort) = abort {
+            abort.abort();
+        }
+    });
+    let timer = chrome::set_timeout(
+        on_timeout.as_ref().unchecked_ref(),
+        UPSTREAM_HEADERS_TIMEOUT_MS,
+    );
+    let result = fetching.await;
+    chrome::clear_timeout(timer);
+    drop(on_timeout);
+    match result {
+        Ok(response) => Ok(response),
+        Err(_) if timed_out.get() => Err(CoreError::UpstreamTimeout.into()),
+        Err(e) => Err(CoreError::UpstreamUnreachable(format!(
+            "{} (Keyfob also refuses provider redirects)",
+            EngineError::from(e)
+        ))
+        .into()),
+    }
+}
+
+/// `t:'head'` with status, status text and the headers the page may see.
+fn head_pairs(response: &Response) -> EngineResult<Vec<(&'static str, JsValue)>> {
+    let headers = Array::new();
+    let entries = js_sys::try_iter(&response.headers())?
+        .ok_or_else(|| CoreError::Internal("headers are not iterable".into()))?;
+    for entry in entries {
+        let pair: Array = entry?.unchecked_into();
+        let name = pair.get(0).as_string().unwrap_or_default();
+        if !DROPPED_RESPONSE_HEADERS.contains(&name.as_str()) {
+            headers.push(&pair);
+        }
+    }
+    Ok(vec![
+        ("t", "head".into()),
+        ("status", response.status().into()),
+        ("statusText", response.status_text().into()),
+        ("headers", headers.into()),
+    ])
+}

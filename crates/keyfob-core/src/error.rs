@@ -58,6 +58,16 @@ pub enum CoreError {
     WorkerRestarted,
     #[error("{0} is not available in this version of Keyfob")]
     Unavailable(String),
+    #[error("budget exceeded: {0}")]
+    BudgetExceeded(String),
+    #[error("this site may not use model {0}")]
+    ModelNotAllowed(String),
+    #[error("this site's access has expired; approve it again in Keyfob")]
+    GrantExpired,
+    #[error("this site may not use {0}; allow it for this site in Keyfob")]
+    AgentScopeMissing(String),
+    #[error("invalid x-keyfob-reason or x-keyfob-context header: {0}")]
+    InvalidContext(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -91,6 +101,11 @@ impl CoreError {
             Self::UpstreamTimeout => "UPSTREAM_TIMEOUT",
             Self::WorkerRestarted => "WORKER_RESTARTED",
             Self::Unavailable(_) => "UNAVAILABLE",
+            Self::BudgetExceeded(_) => "BUDGET_EXCEEDED",
+            Self::ModelNotAllowed(_) => "MODEL_NOT_ALLOWED",
+            Self::GrantExpired => "GRANT_EXPIRED",
+            Self::AgentScopeMissing(_) => "AGENT_SCOPE_MISSING",
+            Self::InvalidContext(_) => "INVALID_CONTEXT",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -98,17 +113,22 @@ impl CoreError {
     /// The HTTP status a page sees when this error comes back as a `Response`.
     pub fn http_status(&self) -> u16 {
         match self {
-            Self::SessionInvalid | Self::WrongPassword => 401,
-            Self::ProviderKeyMissing(_) => 402,
+            Self::SessionInvalid | Self::WrongPassword | Self::GrantExpired => 401,
+            Self::ProviderKeyMissing(_) | Self::BudgetExceeded(_) => 402,
             Self::OriginNotApproved
             | Self::ProviderNotGranted(_)
             | Self::UrlNotAllowed(_)
-            | Self::UserRejected => 403,
+            | Self::UserRejected
+            | Self::ModelNotAllowed(_)
+            | Self::AgentScopeMissing(_) => 403,
             Self::UnknownProvider(_) | Self::CredentialNotFound | Self::VaultMissing => 404,
             Self::ApprovalPending | Self::VaultExists => 409,
             Self::WalletLocked => 423,
             Self::UnlockBackoff { .. } => 429,
-            Self::BadRequest(_) | Self::InvalidInput(_) | Self::WeakPassword(_) => 400,
+            Self::BadRequest(_)
+            | Self::InvalidInput(_)
+            | Self::WeakPassword(_)
+            | Self::InvalidContext(_) => 400,
             Self::BackupInvalid => 422,
             Self::UpstreamUnreachable(_) => 502,
             Self::Unavailable(_) => 501,

@@ -8,6 +8,7 @@ pub mod secret;
 pub mod vault;
 
 pub mod grants;
+pub mod metering;
 pub mod providers;
 pub mod request;
 pub mod session;

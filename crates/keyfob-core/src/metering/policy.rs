@@ -1,0 +1,353 @@
+//! Per-grant policy: model allow-list, agent and long-running surfaces, expiry,
+//! budgets and the "ask me above $X" threshold.
+//!
+//! Threat model: the page chooses the path and the body. The checks here run on the
+//! path the request planner accepted and on the model read by
+//! [`super::request_body::read_request`] (which refuses bodies it cannot read
+//! unambiguously), before anything is sent upstream.
+//!
+//! - **Surfaces.** Agent sessions, stored files and batch jobs keep running, storing or
+//!   billing after the page is gone, so they are off unless the user ticked them for
+//!   this grant (`AGENT_SCOPE_MISSING`). Classification is by path segment and applies to
+//!   every provider, so a provider added later is covered too.
+//! - **Models.** An empty allow-list allows every model. Otherwise the request's model
+//!   must equal an exact entry or start with a prefix entry (`MODEL_NOT_ALLOWED`). A
+//!   request that names no model (listing models, reading a file) passes: it cannot
+//!   start a generation.
+//! - **Expiry.** An expired grant answers `GRANT_EXPIRED` so the app can ask again.
+
+use serde::{Deserialize, Serialize};
+
+use super::budget::{Amount, BudgetLimit};
+use crate::providers::truncate_for_message;
+use crate::CoreError;
+
+/// Shortest and longest grant lifetimes offered (1 hour … 90 days), besides "never".
+pub const MIN_GRANT_HOURS: u32 = 1;
+pub const MAX_GRANT_HOURS: u32 = 90 * 24;
+/// Most entries in a model allow-list, and longest entry.
+const MAX_MODEL_ENTRIES: usize = 100;
+const MAX_MODEL_ENTRY_CHARS: usize = 256;
+
+/// A long-running or billable surface that is off unless ticked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Surface {
+    /// Managed agents: Anthropic `/v1/agents`, `/v1/sessions`, `/v1/environments`,
+    /// `/v1/vaults`.
+    Agents,
+    /// Stored data: files, uploads, vector stores, Gemini cached contents.
+    Files,
+    /// Batch and asynchronous jobs.
+    Batches,
+}
+
+impl Surface {
+    fn label(self) -> &'static str {
+        match self {
+            Surface::Agents => "managed agents",
+            Surface::Files => "file storage",
+            Surface::Batches => "batch jobs",
+        }
+    }
+}
+
+/// Which models a grant may use.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelAllowList {
+    #[serde(default)]
+    pub exact: Vec<String>,
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+}
+
+impl ModelAllowList {
+    /// Whether the list is empty (every model allowed).
+    pub fn allows_all(&self) -> bool {
+        self.exact.is_empty() && self.prefixes.is_empty()
+    }
+
+    /// Whether `model` is allowed (Gemini's `models/` prefix is ignored).
+    pub fn allows(&self, model: &str) -> bool {
+        let model = model.strip_prefix("models/").unwrap_or(model);
+        self.allows_all()
+            || self.exact.iter().any(|m| m == model)
+            || self.prefixes.iter().any(|p| model.starts_with(p.as_str()))
+    }
+
+    /// `MODEL_NOT_ALLOWED` unless `model` (if any) is allowed.
+    pub fn check(&self, model: Option<&str>) -> Result<(), CoreError> {
+        match model {
+            Some(m) if !self.allows(m) => Err(CoreError::ModelNotAllowed(truncate_for_message(m))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Everything the user set for one grant besides its providers and expiry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantPolicy {
+    #[serde(default)]
+    pub models: ModelAllowList,
+    /// Surfaces the user ticked.
+    #[serde(default)]
+    pub surfaces: Vec<Surface>,
+    #[serde(default)]
+    pub budgets: Vec<BudgetLimit>,
+    /// Ask before any request whose estimated cost exceeds this (nano-USD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask_above_nano_usd: Option<u64>,
+}
+
+impl GrantPolicy {
+    /// Checks a policy from the UI: allow-list entries are non-empty, short and free of
+    /// control characters; no period has two limits.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        let entries = self.models.exact.iter().chain(&self.models.prefixes);
+        if self.models.exact.len() + self.models.prefixes.len() > MAX_MODEL_ENTRIES {
+            return Err(CoreError::InvalidInput("too many model entries".into()));
+        }
+        for entry in entries {
+            if entry.trim().is_empty()
+                || entry.chars().count() > MAX_MODEL_ENTRY_CHARS
+                || entry.chars().any(char::is_control)
+            {
+                return Err(CoreError::InvalidInput(format!(
+                    "model entry '{}' is not valid",
+                    truncate_for_message(entry)
+                )));
+            }
+        }
+        for (i, a) in self.budgets.iter().enumerate() {
+            if self.budgets[i + 1..].iter().any(|b| b.period == a.period) {
+                return Err(CoreError::InvalidInput(
+                    "a period has more than one budget".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The checks that need only the path and the model: surface, then model.
+    pub fn check_request(&self, path: &str, model: Option<&str>) -> Result<(), CoreError> {
+        if let Some(surface) = classify_surface(path) {
+            if !self.surfaces.contains(&surface) {
+                return Err(CoreError::AgentScopeMissing(surface.label().into()));
+            }
+        }
+        self.models.check(model)
+    }
+
+    /// Whether a request with this estimate needs the user's approval first. An
+    /// unknown cost needs it whenever a threshold is set.
+    pub fn needs_approval(&self, estimate: &Amount) -> bool {
+        match (self.ask_above_nano_usd, estimate.cost_nano_usd) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(max), Some(cost)) => cost > max,
+        }
+    }
+}
+
+/// The surface a path belongs to, if it is one of the gated ones.
+pub fn classify_surface(path: &str) -> Option<Surface> {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    // Managed-agent resources sit right under the API version: /v1/agents/...
+    // (Mistral's stateless `/v1/agents/completions` is a chat call, not an agent run.)
+    if let [version, first, rest @ ..] = segments.as_slice() {
+        let mut chars = version.chars();
+        let is_version = chars.next() == Some('v')
+            && chars.next().is_some_and(|c| c.is_ascii_digit())
+            && chars.all(|c| c.is_ascii_alphanumeric());
+        let agent_resource = matches!(*first, "agents" | "sessions" | "environments" | "vaults");
+        if is_version && agent_resource && rest != ["completions"] {
+            return Some(Surface::Agents);
+        }
+    }
+    for seg in &segments {
+        match *seg {
+            "files" | "uploads" | "vector_stores" | "cachedContents" => {
+                return Some(Surface::Files)
+            }
+            "batches" | "batch" => return Some(Surface::Batches),
+            _ => {}
+        }
+        if let Some((_, verb)) = seg.rsplit_once(':') {
+            let batch_verb = verb.starts_with("batch") && verb != "batchEmbedContents";
+            if batch_verb || verb.starts_with("asyncBatch") {
+                return Some(Surface::Batches); // Gemini batch mode, e.g. `:batchGenerateContent`
+            }
+        }
+    }
+    if segments.first() == Some(&"async") {
+        return Some(Surface::Batches); // Perplexity's async jobs
+    }
+    None
+}
+
+/// `GRANT_EXPIRED` once `now_ms` reaches the grant's expiry.
+pub fn check_expiry(expires_at_ms: Option<u64>, now_ms: u64) -> Result<(), CoreError> {
+    match expires_at_ms {
+        Some(expiry) if now_ms >= expiry => Err(CoreError::GrantExpired),
+        _ => Ok(()),
+    }
+}
+
+/// The expiry for a grant approved at `now_ms` for `hours` (1 h … 90 d), or never.
+pub fn expiry_after(now_ms: u64, hours: Option<u32>) -> Result<Option<u64>, CoreError> {
+    match hours {
+        None => Ok(None),
+        Some(h) if (MIN_GRANT_HOURS..=MAX_GRANT_HOURS).contains(&h) => {
+            Ok(Some(now_ms.saturating_add(u64::from(h) * 3_600_000)))
+        }
+        Some(_) => Err(CoreError::InvalidInput(
+            "a grant lasts from 1 hour to 90 days, or until revoked".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn surfaces_by_path() {
+        let cases = [
+            ("/v1/agents", Some(Surface::Agents)),
+            ("/v1/agents/agt_1/versions", Some(Surface::Agents)),
+            ("/v1/sessions/s_1/events", Some(Surface::Agents)),
+            ("/v1/environments", Some(Surface::Agents)),
+            ("/v1/vaults/v_1", Some(Surface::Agents)),
+            ("/v1/agents/completions", None),
+            ("/v1/files", Some(Surface::Files)),
+            ("/openai/v1/files/file-1/content", Some(Surface::Files)),
+            ("/upload/v1beta/files", Some(Surface::Files)),
+            ("/v1/vector_stores/vs_1/files", Some(Surface::Files)),
+            ("/v1beta/cachedContents", Some(Surface::Files)),
+            ("/v1/uploads/u_1/parts", Some(Surface::Files)),
+            ("/v1/messages/batches", Some(Surface::Batches)),
+            ("/v1/batches/b_1/cancel", Some(Surface::Batches)),
+            ("/v1/batch/jobs", Some(Surface::Batches)),
+            (
+                "/v1beta/models/gemini-2.5-flash:batchGenerateContent",
+                Some(Surface::Batches),
+            ),
+            ("/v1beta/models/text-embedding-004:batchEmbedContents", None),
+            (
+                "/v1beta/models/text-embedding-004:asyncBatchEmbedContent",
+                Some(Surface::Batches),
+            ),
+            ("/vaults/agents", None),
+            ("/async/chat/completions", Some(Surface::Batches)),
+            ("/v1/messages", None),
+            ("/v1/chat/completions", None),
+            ("/v1/responses", None),
+            ("/v1/models/agents", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(classify_surface(path), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn surfaces_are_off_unless_ticked() {
+        let mut policy = GrantPolicy::default();
+        let err = policy.check_request("/v1/sessions", None);
+        assert!(matches!(err, Err(CoreError::AgentScopeMissing(ref m)) if m == "managed agents"));
+        assert_eq!(
+            err.map_err(|e| (e.code(), e.http_status())),
+            Err(("AGENT_SCOPE_MISSING", 403))
+        );
+        policy.surfaces.push(Surface::Agents);
+        assert!(policy.check_request("/v1/sessions", None).is_ok());
+        assert!(policy.check_request("/v1/files", None).is_err());
+    }
+
+    #[test]
+    fn model_allow_list_exact_and_prefix() {
+        let list = ModelAllowList {
+            exact: vec!["gpt-4o-mini".into()],
+            prefixes: vec!["claude-haiku-".into()],
+        };
+        assert!(list.allows("gpt-4o-mini"));
+        assert!(!list.allows("gpt-4o-mini-2024-07-18"));
+        assert!(!list.allows("gpt-4o"));
+        assert!(!list.allows("GPT-4O-MINI"));
+        assert!(list.allows("claude-haiku-4-5"));
+        assert!(!list.allows("claude-sonnet-4-5"));
+        assert!(
+            !list.allows("ft:claude-haiku-4-5:org"),
+            "a prefix anchors at the start"
+        );
+        assert!(ModelAllowList::default().allows("anything"));
+        let gemini = ModelAllowList {
+            exact: vec!["gemini-2.5-flash".into()],
+            prefixes: vec![],
+        };
+        assert!(gemini.allows("models/gemini-2.5-flash"));
+        let err = list.check(Some("gpt-5\u{0}"));
+        assert_eq!(err, Err(CoreError::ModelNotAllowed("gpt-5".into())));
+        assert_eq!(err.map_err(|e| e.http_status()), Err(403));
+        assert!(list.check(None).is_ok());
+    }
+
+    #[test]
+    fn expiry_and_lifetimes() {
+        assert!(check_expiry(None, u64::MAX).is_ok());
+        assert!(check_expiry(Some(10), 9).is_ok());
+        let err = check_expiry(Some(10), 10);
+        assert_eq!(err, Err(CoreError::GrantExpired));
+        assert_eq!(
+            err.map_err(|e| (e.code(), e.http_status())),
+            Err(("GRANT_EXPIRED", 401))
+        );
+        assert_eq!(expiry_after(1_000, Some(1)), Ok(Some(3_601_000)));
+        assert_eq!(expiry_after(0, Some(2160)), Ok(Some(7_776_000_000)));
+        assert_eq!(expiry_after(0, None), Ok(None));
+        assert!(expiry_after(0, Some(0)).is_err());
+        assert!(expiry_after(0, Some(2161)).is_err());
+    }
+
+    #[test]
+    fn approval_threshold() {
+        let mut policy = GrantPolicy::default();
+        let est = |c| Amount {
+            tokens: 1,
+            cost_nano_usd: c,
+        };
+        assert!(!policy.needs_approval(&est(None)));
+        policy.ask_above_nano_usd = Some(100);
+        assert!(!policy.needs_approval(&est(Some(100))));
+        assert!(policy.needs_approval(&est(Some(101))));
+        assert!(policy.needs_approval(&est(None)));
+    }
+
+    #[test]
+    fn policies_validate_and_round_trip() {
+        let mut policy = GrantPolicy::default();
+        assert!(policy.validate().is_ok());
+        policy.models.prefixes.push(" ".into());
+        assert!(policy.validate().is_err());
+        policy.models.prefixes = vec!["gpt-".into()];
+        let day = BudgetLimit {
+            period: super::super::budget::Period::Day,
+            max_tokens: Some(1),
+            max_cost_nano_usd: None,
+        };
+        policy.budgets = vec![day, day];
+        assert!(policy.validate().is_err());
+        policy.budgets = vec![day];
+        policy.surfaces = vec![Surface::Files];
+        assert!(policy.validate().is_ok());
+        let json = serde_json::to_string(&policy).expect("serialises");
+        assert!(json.contains("\"surfaces\":[\"files\"]"), "{json}");
+        assert!(json.contains("\"period\":\"day\""), "{json}");
+        let back: GrantPolicy = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, policy);
+        let empty: GrantPolicy = serde_json::from_str("{}").expect("defaults");
+        assert_eq!(empty, GrantPolicy::default());
+    }
+}

@@ -1,0 +1,718 @@
+//! What a request body says about cost: model, output cap, stream flag; and the one
+//! rewrite Keyfob makes to a body (asking OpenAI-compatible streams for usage).
+//!
+//! Threat model: the page writes the body, and the provider — not Keyfob — decides
+//! what it means. So [`read_request`] refuses (`BAD_REQUEST`) any body whose model could
+//! be read two ways: invalid JSON, a duplicated top-level key, a non-string model, a
+//! multipart form with two `model` fields. A body is read as JSON when its content type
+//! says so *or* it starts like JSON, so a JSON body cannot hide behind `text/plain`.
+//! The model comes from the path where the provider takes it from there (Gemini
+//! `models/{model}:verb`, Azure `deployments/{name}`).
+//!
+//! Estimates: input is `ceil(body bytes / 4)` (about right for text; high for base64
+//! images, low for a `previous_response_id` that pulls in a stored conversation); output
+//! is the request's cap (`max_tokens`, `max_completion_tokens`, `max_output_tokens`,
+//! `generationConfig.maxOutputTokens`; the largest if several are given) times the
+//! number of choices (`n`, `candidateCount`), or [`DEFAULT_OUTPUT_ESTIMATE`] when no cap
+//! is given. Requests that name no model, and embedding/rerank/moderation calls, have no
+//! output.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::providers::truncate_for_message;
+use crate::CoreError;
+
+/// Output tokens assumed when a generating request sets no cap.
+pub const DEFAULT_OUTPUT_ESTIMATE: u64 = 4096;
+/// Body bytes per estimated input token.
+pub const INPUT_BYTES_PER_TOKEN: u64 = 4;
+/// Providers whose streaming chat completions accept `stream_options.include_usage`.
+/// Mistral, Together, Fireworks, Perplexity and OpenRouter send usage in the last chunk
+/// without being asked; Cohere's compatibility API is left alone.
+pub const INCLUDE_USAGE_PROVIDERS: &[&str] = &[
+    "openai",
+    "azure_openai",
+    "xai",
+    "deepseek",
+    "groq",
+    "openai_compatible",
+];
+
+const MAX_CHOICES: u64 = 128;
+const MAX_MODEL_CHARS: usize = 256;
+
+/// The cost-relevant facts of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestFacts {
+    /// The model, from the path or the body; `None` if the request names none.
+    pub model: Option<String>,
+    /// The output cap the request sets, if any.
+    pub max_output_tokens: Option<u64>,
+    /// How many alternatives are generated (`n`, `candidateCount`), at least 1.
+    pub choices: u64,
+    /// Whether the response will be a stream.
+    pub stream: bool,
+    /// Whether the call generates output tokens (not embeddings, rerank).
+    pub generates: bool,
+    /// Whether the call is billed at all (not token counting, moderation, tokenising).
+    pub billable: bool,
+    /// The body size in bytes.
+    pub body_bytes: u64,
+}
+
+impl RequestFacts {
+    /// Whether the response can carry a usage report worth metering: a billable call
+    /// that names a model. Other responses (file downloads, listings) are not read, so
+    /// a stored file that happens to contain a `usage` key cannot be mistaken for one.
+    pub fn metered(&self) -> bool {
+        self.billable && self.model.is_some()
+    }
+
+    /// Estimated input tokens (none for a call that is free or names no model).
+    pub fn estimated_input_tokens(&self) -> u64 {
+        if !self.metered() {
+            return 0;
+        }
+        self.body_bytes.div_ceil(INPUT_BYTES_PER_TOKEN)
+    }
+
+    /// Estimated output tokens: the cap times the choices.
+    pub fn estimated_output_tokens(&self) -> u64 {
+        if !self.metered() || !self.generates {
+            return 0;
+        }
+        self.max_output_tokens
+            .unwrap_or(DEFAULT_OUTPUT_ESTIMATE)
+            .saturating_mul(self.choices)
+    }
+}
+
+/// Reads the facts of a request to `provider_id` at `path` (no query string) with the
+/// given `content-type` and body.
+pub fn read_request(
+    provider_id: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<RequestFacts, CoreError> {
+    let mut facts = RequestFacts {
+        model: None,
+        max_output_tokens: None,
+        choices: 1,
+        stream: path.ends_with(":streamGenerateContent"),
+        generates: generates(path),
+        billable: billable(path),
+        body_bytes: body.len() as u64,
+    };
+    let essence = content_type
+        .and_then(|ct| ct.split(';').next())
+        .map(|ct| ct.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let body_model = if first.is_none() {
+        None // no body, or only whitespace: nothing to read
+    } else if essence.contains("json") || matches!(first, Some(b'{' | b'[' | 0xEF)) {
+        read_json(body, &mut facts)?
+    } else if essence == "multipart/form-data" {
+        read_multipart(content_type.unwrap_or_default(), body, &mut facts)?
+    } else {
+        None
+    };
+    facts.model = model_from_path(provider_id, path).or(body_model);
+    if let Some(model) = &facts.model {
+        check_model(model)?;
+    }
+    Ok(facts)
+}
+
+fn bad(message: &str) -> CoreError {
+    CoreError::BadRequest(message.into())
+}
+
+/// The model a provider reads from the path, for providers that do.
+fn model_from_path(provider_id: &str, path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let after = |name: &str| {
+        segments
+            .windows(2)
+            .find(|w| w[0] == name)
+            .map(|w| w[1].to_string())
+    };
+    match provider_id {
+        "gemini" => {
+            after("models").and_then(|seg| seg.split_once(':').map(|(model, _)| model.to_string()))
+        }
+        "azure_openai" => after("deployments"),
+        _ => None,
+    }
+}
+
+fn generates(path: &str) -> bool {
+    const NO_OUTPUT: &[&str] = &[
+        "/embeddings",
+        "/embed",
+        "/rerank",
+        "/classify",
+        ":embedContent",
+        ":batchEmbedContents",
+    ];
+    billable(path) && !NO_OUTPUT.iter().any(|end| path.ends_with(end))
+}
+
+/// Calls providers do not bill: counting tokens, moderation, tokenising.
+fn billable(path: &str) -> bool {
+    const FREE: &[&str] = &[
+        "/count_tokens",
+        ":countTokens",
+        "/input_tokens",
+        "/moderations",
+        "/tokenize",
+        "/detokenize",
+        "/tokenize-text",
+    ];
+    !FREE.iter().any(|end| path.ends_with(end))
+}
+
+fn check_model(model: &str) -> Result<(), CoreError> {
+    if model.is_empty()
+        || model.chars().count() > MAX_MODEL_CHARS
+        || model.chars().any(char::is_control)
+    {
+        return Err(CoreError::BadRequest(format!(
+            "model '{}' is not a valid model id",
+            truncate_for_message(model)
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct JsonBody {
+    #[serde(default)]
+    model: Option<Value>,
+    #[serde(default)]
+    stream: Option<Value>,
+    #[serde(default)]
+    max_tokens: Option<Value>,
+    #[serde(default)]
+    max_completion_tokens: Option<Value>,
+    #[serde(default)]
+    max_output_tokens: Option<Value>,
+    #[serde(default)]
+    n: Option<Value>,
+    #[serde(default, rename = "generationConfig")]
+    generation_config_camel: Option<Value>,
+    #[serde(default)]
+    generation_config: Option<Value>,
+}
+
+/// Reads a JSON body into `facts`; returns the body's model.
+fn read_json(body: &[u8], facts: &mut RequestFacts) -> Result<Option<String>, CoreError> {
+    let not_json = || bad("the request body is not valid JSON");
+    let Some(object) = object_spans(body, 0) else {
+        // Valid JSON that is not an object (an array, say) names nothing.
+        serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|_| not_json())?;
+        return Ok(None);
+    };
+    let mut seen = BTreeSet::new();
+    if !object.members.iter().all(|m| seen.insert(m.key.as_str())) {
+        return Err(bad("the request body repeats a key"));
+    }
+    let parsed: JsonBody = serde_json::from_slice(body).map_err(|_| not_json())?;
+    let count = |v: &Option<Value>| v.as_ref().and_then(Value::as_u64);
+    let mut caps = vec![
+        count(&parsed.max_tokens),
+        count(&parsed.max_completion_tokens),
+        count(&parsed.max_output_tokens),
+    ];
+    let mut choices = count(&parsed.n);
+    for config in [&parsed.generation_config_camel, &parsed.generation_config]
+        .into_iter()
+        .flatten()
+    {
+        let field = |camel: &str, snake: &str| {
+            config
+                .get(camel)
+                .or_else(|| config.get(snake))
+                .and_then(Value::as_u64)
+        };
+        caps.push(field("maxOutputTokens", "max_output_tokens"));
+        choices = choices.max(field("candidateCount", "candidate_count"));
+    }
+    facts.max_output_tokens = caps.into_iter().flatten().max();
+    facts.choices = choices.unwrap_or(1).clamp(1, MAX_CHOICES);
+    facts.stream |= parsed.stream == Some(Value::Bool(true));
+    match parsed.model {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(model)) => Ok(Some(model)),
+        Some(_) => Err(bad("model must be a string")),
+    }
+}
+
+/// Reads the `model` and `stream` fields of a multipart form into `facts`.
+fn read_multipart(
+    content_type: &str,
+    body: &[u8],
+    facts: &mut RequestFacts,
+) -> Result<Option<String>, CoreError> {
+    let boundary = content_type
+        .split(';')
+        .skip(1)
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        .filter(|b| !b.is_empty() && b.len() <= 200)
+        .ok_or_else(|| bad("multipart body without a boundary"))?;
+    let mut models = Vec::new();
+    for (name, value) in multipart_fields(body, boundary.as_bytes())? {
+        match name.as_str() {
+            "model" => models.push(value),
+            "stream" => facts.stream |= value.trim_ascii() == b"true",
+            _ => {}
+        }
+    }
+    match models.as_slice() {
+        [] => Ok(None),
+        [one] => String::from_utf8(one.clone())
+            .map(Some)
+            .map_err(|_| bad("model must be text")),
+        _ => Err(bad("the form names more than one model")),
+    }
+}
+
+/// (name, value) of every part of a `multipart/form-data` body (RFC 7578). Anything
+/// that does not parse cleanly is refused rather than guessed at.
+fn multipart_fields(body: &[u8], boundary: &[u8]) -> Result<Vec<(String, Vec<u8>)>, CoreError> {
+    let malformed = || bad("the multipart body is malformed");
+    let dash = [b"--".as_slice(), boundary].concat();
+    let delimiter = [b"\r\n".as_slice(), &dash].concat();
+    if !body.starts_with(&dash) {
+        return Err(malformed());
+    }
+    let mut fields = Vec::new();
+    let mut at = dash.len();
+    loop {
+        let rest = &body[at..];
+        if rest.starts_with(b"--") {
+            return Ok(fields); // the closing delimiter
+        }
+        let rest = rest.strip_prefix(b"\r\n").ok_or_else(malformed)?;
+        let head_end = find(rest, b"\r\n\r\n").ok_or_else(malformed)?;
+        let headers = std::str::from_utf8(&rest[..head_end]).map_err(|_| malformed())?;
+        let content = &rest[head_end + 4..];
+        let end = find(content, &delimiter).ok_or_else(malformed)?;
+        let mut names = headers
+            .split("\r\n")
+            .filter_map(|h| h.split_once(':'))
+            .filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-disposition"))
+            .map(|(_, v)| disposition_name(v));
+        let name = match (names.next(), names.next()) {
+            (Some(Some(name)), None) => name,
+            _ => return Err(malformed()),
+        };
+        fields.push((name, content[..end].to_vec()));
+        at = body.len() - content.len() + end + delimiter.len();
+    }
+}
+
+/// The `name` parameter of a `form-data` Content-Disposition value.
+fn disposition_name(value: &str) -> Option<String> {
+    let mut parts = value.split(';').map(str::trim);
+    if !parts.next()?.eq_ignore_ascii_case("form-data") {
+        return None;
+    }
+    parts
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("name"))
+        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, tail) = needle.split_first()?;
+    let mut from = 0;
+    while let Some(i) = hay[from..].iter().position(|&b| b == first) {
+        let at = from + i;
+        if hay[at + 1..].starts_with(tail) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Adds `stream_options.include_usage: true` to a streaming chat or text completion for
+/// a provider that supports it, keeping any other `stream_options` and every other byte
+/// of the body as it was. An explicit `include_usage: false` is turned to `true`:
+/// metering needs the count, and SDKs accept the extra final chunk (empty `choices`).
+/// Returns the new body, or `None` when nothing needs to change.
+pub fn add_include_usage(provider_id: &str, path: &str, body: &[u8]) -> Option<Vec<u8>> {
+    const OPTIONS: &[u8] = br#"{"include_usage":true}"#;
+    let completions = path.ends_with("/chat/completions") || path.ends_with("/completions");
+    if !INCLUDE_USAGE_PROVIDERS.contains(&provider_id) || !completions {
+        return None;
+    }
+    let object = object_spans(body, 0)?;
+    let member = |name: &str| object.members.iter().find(|m| m.key == name);
+    if body.get(member("stream")?.value.clone())? != b"true" {
+        return None;
+    }
+    let (at, remove, insert): (usize, usize, Vec<u8>) = match member("stream_options") {
+        None => {
+            let last = object.members.last()?;
+            let mut text = br#","stream_options":"#.to_vec();
+            text.extend_from_slice(OPTIONS);
+            (last.value.end, 0, text)
+        }
+        Some(m) => {
+            let value = &body[m.value.clone()];
+            if value == b"null" {
+                (m.value.start, value.len(), OPTIONS.to_vec())
+            } else {
+                let inner = object_spans(body, m.value.start)?;
+                match inner.members.iter().find(|k| k.key == "include_usage") {
+                    Some(k) if &body[k.value.clone()] == b"true" => return None,
+                    Some(k) => (k.value.start, k.value.len(), b"true".to_vec()),
+                    None if inner.members.is_empty() => {
+                        (m.value.start, value.len(), OPTIONS.to_vec())
+                    }
+                    None => (inner.open + 1, 0, br#""include_usage":true,"#.to_vec()),
+                }
+            }
+        }
+    };
+    let mut out = Vec::with_capacity(body.len() + insert.len());
+    out.extend_from_slice(&body[..at]);
+    out.extend_from_slice(&insert);
+    out.extend_from_slice(&body[at + remove..]);
+    Some(out)
+}
+
+/// Byte spans of a JSON object's members.
+struct ObjectSpans {
+    open: usize,
+    members: Vec<Member>,
+}
+
+struct Member {
+    key: String,
+    value: Range<usize>,
+}
+
+/// The members of the object starting at `start` (after whitespace), or `None` if the
+/// bytes there are not an object. Meant for bodies serde has already accepted; on
+/// anything malformed it returns `None` rather than guessing.
+fn object_spans(b: &[u8], start: usize) -> Option<ObjectSpans> {
+    let mut i = skip_ws(b, start);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    let open = i;
+    i += 1;
+    let mut members = Vec::new();
+    loop {
+        i = skip_ws(b, i);
+        match b.get(i)? {
+            b'}' => return Some(ObjectSpans { open, members }),
+            b',' if !members.is_empty() => {
+                i += 1;
+                continue;
+            }
+            b'"' => {}
+            _ => return None,
+        }
+        let key_end = string_end(b, i)?;
+        let key: String = serde_json::from_slice(&b[i..key_end]).ok()?;
+        i = skip_ws(b, key_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        let end = value_end(b, i)?;
+        members.push(Member { key, value: i..end });
+        i = end;
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b
+        .get(i)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        i += 1;
+    }
+    i
+}
+
+/// `b[i]` is an opening quote; the index just past the closing one.
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    loop {
+        match b.get(j)? {
+            b'\\' => j += 2,
+            b'"' => return Some(j + 1),
+            _ => j += 1,
+        }
+    }
+}
+
+/// The index just past the value starting at `b[i]`.
+fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'"' => string_end(b, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match b.get(j)? {
+                    b'"' => {
+                        j = string_end(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let len = b[i..]
+                .iter()
+                .position(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b',' | b'}' | b']'))
+                .unwrap_or(b.len() - i);
+            Some(i + len)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(provider: &str, path: &str, body: &str) -> Result<RequestFacts, CoreError> {
+        read_request(provider, path, Some("application/json"), body.as_bytes())
+    }
+
+    #[test]
+    fn reads_model_caps_stream_and_choices() {
+        let f = read(
+            "openai",
+            "/v1/chat/completions",
+            r#"{"model":"gpt-4o","messages":[{"role":"user","content":"{\"model\":\"x\"}"}],"max_tokens":100,"max_completion_tokens":300,"n":2,"stream":true}"#,
+        )
+        .expect("reads");
+        assert_eq!(f.model.as_deref(), Some("gpt-4o"));
+        assert_eq!(
+            (f.max_output_tokens, f.choices, f.stream),
+            (Some(300), 2, true)
+        );
+        assert_eq!(f.estimated_output_tokens(), 600);
+        assert_eq!(f.estimated_input_tokens(), f.body_bytes.div_ceil(4));
+        let f = read(
+            "anthropic",
+            "/v1/messages",
+            r#"{"model":"claude-haiku-4-5","max_tokens":64,"messages":[]}"#,
+        )
+        .expect("reads");
+        assert_eq!((f.max_output_tokens, f.stream), (Some(64), false));
+        let f = read("openai", "/v1/responses", r#"{"model":"o3","input":"hi"}"#).expect("reads");
+        assert_eq!(f.estimated_output_tokens(), DEFAULT_OUTPUT_ESTIMATE);
+    }
+
+    #[test]
+    fn gemini_and_azure_read_the_model_from_the_path() {
+        let f = read(
+            "gemini",
+            "/v1beta/models/gemini-2.5-pro:streamGenerateContent",
+            r#"{"contents":[],"generationConfig":{"maxOutputTokens":512,"candidateCount":3}}"#,
+        )
+        .expect("reads");
+        assert_eq!(f.model.as_deref(), Some("gemini-2.5-pro"));
+        assert_eq!(
+            (f.max_output_tokens, f.choices, f.stream),
+            (Some(512), 3, true)
+        );
+        let f = read(
+            "gemini",
+            "/v1/models/gemini-2.5-flash:generateContent",
+            r#"{"model":"ignored","generation_config":{"max_output_tokens":9}}"#,
+        )
+        .expect("reads");
+        assert_eq!(
+            (f.model.as_deref(), f.max_output_tokens, f.stream),
+            (Some("gemini-2.5-flash"), Some(9), false)
+        );
+        let f = read(
+            "azure_openai",
+            "/openai/deployments/my-gpt/chat/completions",
+            "{}",
+        )
+        .expect("reads");
+        assert_eq!(f.model.as_deref(), Some("my-gpt"));
+        let f = read(
+            "gemini",
+            "/v1beta/models/text-embedding-004:embedContent",
+            "{}",
+        )
+        .expect("reads");
+        assert_eq!(f.estimated_output_tokens(), 0);
+        assert!(f.estimated_input_tokens() > 0 && f.metered());
+        let f = read("gemini", "/v1beta/models/gemini-2.5-pro:countTokens", "{}").expect("reads");
+        assert_eq!(f.estimated_input_tokens() + f.estimated_output_tokens(), 0);
+        assert!(!f.metered());
+        let count = r#"{"model":"claude-haiku-4-5"}"#;
+        let f = read("anthropic", "/v1/messages/count_tokens", count).expect("reads");
+        assert!(!f.metered() && f.model.is_some());
+    }
+
+    #[test]
+    fn ambiguous_bodies_are_refused() {
+        let refused = |path: &str, ct: Option<&str>, body: &str| {
+            let got = read_request("openai", path, ct, body.as_bytes());
+            assert!(
+                matches!(got, Err(CoreError::BadRequest(_))),
+                "{body:?}: {got:?}"
+            );
+        };
+        let chat = "/v1/chat/completions";
+        refused(
+            chat,
+            Some("application/json"),
+            r#"{"model":"gpt-4o-mini","model":"o1"}"#,
+        );
+        // Keys serde itself ignores are checked too: the provider may read the last
+        // `stream_options` while the rewrite reads the first.
+        refused(
+            chat,
+            Some("application/json"),
+            r#"{"model":"m","stream_options":{"include_usage":true},"stream_options":{}}"#,
+        );
+        refused(chat, Some("text/plain"), r#"{"model":"a","model":"b"}"#);
+        refused(chat, Some("text/plain"), r#" {"model":"a",}"#);
+        refused(chat, None, "\u{feff}{\"model\":\"a\"}");
+        refused(chat, Some("application/json"), r#"{"model":["gpt-4o"]}"#);
+        refused(chat, Some("application/json"), r#"{"model":""}"#);
+        refused(chat, Some("application/json"), r#"{"model":"a\u0000"}"#);
+        refused(chat, Some("application/json"), "not json");
+        let empty =
+            read_request("openai", "/v1/files", Some("application/json"), b" \n").expect("reads");
+        assert_eq!(empty.model, None);
+        // A body that is only text with a non-JSON type names no model.
+        let f = read_request("openai", chat, Some("text/plain"), b"hello").expect("reads");
+        assert_eq!(f.model, None);
+        assert_eq!(f.estimated_input_tokens() + f.estimated_output_tokens(), 0);
+    }
+
+    fn form(boundary: &str, fields: &[(&str, &str)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, value) in fields {
+            out.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            );
+        }
+        out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        out
+    }
+
+    #[test]
+    fn multipart_forms_name_their_model_once() {
+        let ct = "multipart/form-data; boundary=----x42";
+        let body = form(
+            "----x42",
+            &[
+                ("file", "RIFF\r\n--not-a-boundary"),
+                ("model", "gpt-4o-transcribe"),
+                ("stream", "true"),
+            ],
+        );
+        let f = read_request("openai", "/v1/audio/transcriptions", Some(ct), &body).expect("reads");
+        assert_eq!(
+            (f.model.as_deref(), f.stream),
+            (Some("gpt-4o-transcribe"), true)
+        );
+        let twice = form(
+            "----x42",
+            &[("model", "whisper-1"), ("model", "gpt-4o-transcribe")],
+        );
+        assert!(read_request("openai", "/v1/audio/transcriptions", Some(ct), &twice).is_err());
+        let no_boundary = read_request("openai", "/v1/files", Some("multipart/form-data"), &body);
+        assert!(no_boundary.is_err());
+        let truncated = &body[..body.len() - 20];
+        assert!(read_request("openai", "/v1/files", Some(ct), truncated).is_err());
+        let files = form("b", &[("purpose", "batch"), ("file", "{}")]);
+        let f = read_request(
+            "openai",
+            "/v1/files",
+            Some("multipart/form-data; boundary=\"b\""),
+            &files,
+        )
+        .expect("reads");
+        assert_eq!(f.model, None);
+    }
+
+    fn rewrite(provider: &str, body: &str) -> Option<String> {
+        add_include_usage(provider, "/v1/chat/completions", body.as_bytes())
+            .map(|b| String::from_utf8(b).expect("utf-8"))
+    }
+
+    #[test]
+    fn include_usage_is_added_keeping_everything_else() {
+        assert_eq!(
+            rewrite("openai", r#"{"model":"m","stream":true}"#).as_deref(),
+            Some(r#"{"model":"m","stream":true,"stream_options":{"include_usage":true}}"#)
+        );
+        assert_eq!(
+            rewrite(
+                "openai",
+                "{ \"stream\" : true ,\n \"stream_options\": {\"x\":1} }"
+            )
+            .as_deref(),
+            Some("{ \"stream\" : true ,\n \"stream_options\": {\"include_usage\":true,\"x\":1} }")
+        );
+        assert_eq!(
+            rewrite(
+                "xai",
+                r#"{"stream":true,"stream_options":{"include_usage":false}}"#
+            )
+            .as_deref(),
+            Some(r#"{"stream":true,"stream_options":{"include_usage":true}}"#)
+        );
+        assert_eq!(
+            rewrite("groq", r#"{"stream":true,"stream_options":null}"#).as_deref(),
+            Some(r#"{"stream":true,"stream_options":{"include_usage":true}}"#)
+        );
+        assert_eq!(
+            rewrite("deepseek", r#"{"stream":true,"stream_options":{ }}"#).as_deref(),
+            Some(r#"{"stream":true,"stream_options":{"include_usage":true}}"#)
+        );
+        assert_eq!(
+            rewrite(
+                "openai",
+                r#"{"stream":true,"stream_options":{"include_usage":true}}"#
+            ),
+            None
+        );
+        assert_eq!(rewrite("openai", r#"{"model":"m","stream":false}"#), None);
+        assert_eq!(rewrite("openai", r#"{"model":"m"}"#), None);
+        assert_eq!(rewrite("mistral", r#"{"stream":true}"#), None);
+        assert_eq!(
+            add_include_usage("openai", "/v1/responses", br#"{"stream":true}"#),
+            None
+        );
+        // Strings that look like keys are not keys.
+        let tricky = r#"{"messages":[{"content":"\"stream_options\":1}"}],"stream":true}"#;
+        let out = rewrite("openai", tricky).expect("rewritten");
+        let v: Value = serde_json::from_str(&out).expect("still JSON");
+        assert_eq!(v["stream_options"]["include_usage"], Value::Bool(true));
+        assert_eq!(v["messages"][0]["content"], "\"stream_options\":1}");
+    }
+}

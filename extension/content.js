@@ -42,7 +42,12 @@
       if (!frame || typeof frame !== 'object' || typeof frame.t !== 'string') return;
       if (!Number.isSafeInteger(frame.id)) return;
       const clean = { t: frame.t, id: frame.id };
-      if (frame.t === 'connect') clean.providers = sanitizeProviders(frame.providers);
+      try {
+        if (frame.t === 'connect') clean.providers = sanitizeProviders(frame.providers);
+      } catch {
+        pagePort.postMessage({ t: 'reply', id: frame.id, ok: false, error: { code: 'BAD_REQUEST', message: 'Malformed connect options.' } });
+        return;
+      }
       inFlight.set(clean.id, clean);
       if (!worker) open();
       try {
@@ -192,15 +197,24 @@
       const frame = event.data;
       if (finished || !frame || typeof frame !== 'object') return;
       if (frame.t === 'req') {
-        send({
-          t: 'req',
-          provider: String(frame.provider),
-          method: String(frame.method),
-          url: String(frame.url),
-          headers: Array.isArray(frame.headers) ? frame.headers.map(([k, v]) => [String(k), String(v)]) : [],
-          sessionKey: String(frame.sessionKey ?? ''),
-          hasBody: frame.hasBody === true,
-        });
+        let req;
+        try {
+          req = {
+            t: 'req',
+            provider: String(frame.provider),
+            method: String(frame.method),
+            url: String(frame.url),
+            headers: Array.isArray(frame.headers) ? frame.headers.map((pair) => [String(pair?.[0]), String(pair?.[1])]) : [],
+            sessionKey: String(frame.sessionKey ?? ''),
+            hasBody: frame.hasBody === true,
+          };
+        } catch {
+          // A frame no string conversion can read (only a hostile page builds one).
+          pagePort.postMessage({ t: 'fail', code: 'BAD_REQUEST', message: 'Malformed request frame.' });
+          finish();
+          return;
+        }
+        send(req);
       } else if (frame.t === 'body' && frame.chunk instanceof ArrayBuffer) {
         queueBody(new Uint8Array(frame.chunk));
       } else if (frame.t === 'end') {

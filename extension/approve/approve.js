@@ -1,64 +1,196 @@
-// The approval window: shows the requesting origin and providers, sends the decision.
-// Everything it shows comes from the service worker; nothing comes from the page.
-const id = new URLSearchParams(location.search).get('id') ?? '';
-const $ = (sel) => document.querySelector(sel);
-const send = (cmd, args = {}) => chrome.runtime.sendMessage({ cmd, ...args });
+// The approval window (its own extension window, never the page's DOM). It shows the
+// requesting origin in full, the providers asked for and whether a key is stored for
+// each, and sends the user's decision. Everything shown comes from the service worker,
+// which took the origin from the connecting port, never from the page's words.
+import { keyForm } from '../ui/keyform.js';
+import { $, errorText, h, isPlainHttp, say, send } from '../ui/kit.js';
+import { unlockForm } from '../ui/unlock.js';
 
-function show(section) {
-  for (const s of ['#loading', '#setup', '#unlock', '#decide', '#gone']) $(s).hidden = s !== section;
-  $(section).querySelector('input, button, a')?.focus();
+const id = new URLSearchParams(location.search).get('id') ?? '';
+const SECTIONS = ['#loading', '#setup', '#locked', '#decide', '#gone'];
+/** Approve stays disabled this long after the choice appears or the window regains focus,
+ * so a click aimed at the page underneath cannot land on it. */
+const ARM_DELAY_MS = 500;
+
+let approval = null;
+let current = null;
+let providers = null; // providers.list, loaded when a key is added from here
+let openAdd = null; // provider id whose inline "add key" form is open
+
+function show(section, { focus } = {}) {
+  for (const s of SECTIONS) $(s).hidden = s !== section;
+  const identity = section === '#locked' || section === '#decide';
+  $('#site').hidden = !identity;
+  $('#http-warning').hidden = !(identity && approval && isPlainHttp(approval.origin));
+  document.querySelector('main').setAttribute('aria-busy', 'false');
+  if (current !== section) {
+    current = section;
+    (focus ?? $(section).querySelector('input:not([disabled]), select, button'))?.focus();
+  }
+}
+
+function showOrigin(origin) {
+  const url = new URL(origin);
+  $('#origin-scheme').textContent = `${url.protocol}//`;
+  $('#origin-host').textContent = url.hostname;
+  $('#origin-port').textContent = url.port ? `:${url.port}` : '';
+  const first = url.hostname.replace(/^www\./, '')[0] ?? '?';
+  $('#monogram').textContent = /[a-z]/i.test(first) ? first.toUpperCase() : '⌂';
+  document.title = `Keyfob — ${origin} asks to use your keys`;
+  // The favicon is decoration only; it is shown when the browser's favicon cache is available.
+  if (chrome.runtime.getManifest().permissions?.includes('favicon')) {
+    const img = $('#favicon');
+    img.onload = () => {
+      img.hidden = false;
+      $('#monogram').hidden = true;
+    };
+    img.src = `/_favicon/?pageUrl=${encodeURIComponent(origin)}&size=32`;
+  }
 }
 
 async function load() {
   const reply = await send('approvals.get', { id });
   if (!reply.ok) return show('#gone');
-  const approval = reply.value;
+  approval = reply.value;
+  showOrigin(approval.origin);
   if (approval.wallet === 'missing') return show('#setup');
-  if (approval.locked) return show('#unlock');
-  $('#origin').textContent = approval.origin;
-  const box = $('#providers');
-  box.replaceChildren();
-  for (const p of approval.providers) {
-    const row = document.createElement('label');
-    row.className = 'check';
-    const input = document.createElement('input');
-    input.type = 'checkbox';
-    input.name = 'provider';
-    input.value = p.id;
-    input.checked = p.hasKey !== false;
-    const text = document.createElement('span');
-    text.textContent = `${p.name || p.id}${p.required ? ' (required)' : ''}`;
-    const note = document.createElement('span');
-    note.className = 'muted';
-    note.textContent = p.hasKey === false ? ' — no key stored' : '';
-    row.append(input, text, note);
-    box.append(row);
+  if (approval.locked) {
+    const status = await send('vault.status');
+    unlock.update(status.ok ? status.value : null);
+    return show('#locked');
   }
-  show('#decide');
+  renderChoice();
+  show('#decide', { focus: $('#providers input[name=provider]') });
+  arm();
+  return undefined;
 }
 
-$('#unlock').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const reply = await send('vault.unlock', { password: $('#unlock-password').value });
-  $('#unlock-password').value = '';
-  if (!reply.ok) {
-    $('#unlock-error').textContent = reply.error.message;
-    return;
+function renderChoice() {
+  const list = $('#providers');
+  const checkedBefore = new Map([...list.querySelectorAll('input[name=provider]')].map((i) => [i.value, i.checked]));
+  const granted = approval.alreadyGranted ?? [];
+  const already = $('#already');
+  already.hidden = granted.length === 0;
+  already.textContent = granted.length ? `This site may already use ${granted.map((g) => g.name).join(', ')}. Approving adds what you tick and sets a new expiry.` : '';
+
+  list.replaceChildren(
+    ...approval.providers.map((p) => {
+      const inputId = `provider-${p.id}`;
+      const noteId = `${inputId}-note`;
+      const input = h('input', {
+        type: 'checkbox',
+        name: 'provider',
+        value: p.id,
+        id: inputId,
+        'aria-describedby': noteId,
+      });
+      input.checked = checkedBefore.get(p.id) ?? (p.granted || p.hasKey !== false);
+      input.addEventListener('change', warnRequired);
+      const status = p.hasKey === false
+        ? h('span', { class: 'key-status missing' }, 'No key stored')
+        : h('span', { class: 'key-status ok' }, 'Key stored');
+      const add = p.hasKey === false
+        ? h('button', { type: 'button', class: 'small link', 'aria-expanded': String(openAdd === p.id), onclick: () => toggleAdd(p.id) }, 'Add a key', h('span', { class: 'sr-only' }, ` for ${p.name}`))
+        : null;
+      const row = h(
+        'li',
+        { class: 'provider-row' },
+        input,
+        h('label', { for: inputId, class: 'grow' }, p.name, p.required ? h('span', { class: 'tag' }, 'required') : null, p.granted ? h('span', { class: 'tag ok' }, 'already allowed') : null),
+        h('span', { id: noteId, class: 'row-note' }, status, add),
+      );
+      const slot = h('li', { class: 'inline-add', hidden: openAdd !== p.id });
+      return [row, slot];
+    }).flat(),
+  );
+  if (openAdd) mountAdd(openAdd);
+  warnRequired();
+}
+
+function warnRequired() {
+  const left = approval.providers.filter((p) => p.required && !$(`#provider-${p.id}`)?.checked);
+  say($('#decide-error'), left.length ? `The site needs ${left.map((p) => p.name).join(' and ')}. Leaving it out refuses the connection.` : '', 'warn');
+}
+
+async function toggleAdd(providerId) {
+  openAdd = openAdd === providerId ? null : providerId;
+  renderChoice();
+  if (!openAdd) $(`#provider-${providerId}`)?.focus();
+}
+
+async function mountAdd(providerId) {
+  if (!providers) {
+    const reply = await send('providers.list');
+    providers = reply.ok ? reply.value : [];
   }
-  load();
+  const slot = $(`#provider-${providerId}`)?.closest('li')?.nextElementSibling;
+  if (!slot || slot.childElementCount) return;
+  const form = keyForm({
+    providers,
+    idPrefix: `add-${providerId}`,
+    provider: providerId,
+    onAdded: async () => {
+      openAdd = null;
+      const reply = await send('approvals.get', { id });
+      if (!reply.ok) return show('#gone');
+      approval = reply.value;
+      renderChoice();
+      const box = $(`#provider-${providerId}`);
+      if (box) {
+        box.checked = true;
+        box.focus();
+      }
+      warnRequired();
+      return undefined;
+    },
+    onCancel: () => toggleAdd(providerId),
+  });
+  slot.replaceChildren(form.element);
+  form.focusSecret();
+}
+
+// ---- arming Approve ----------------------------------------------------------------------
+
+let armTimer = null;
+function arm() {
+  const button = $('#approve');
+  button.disabled = true;
+  clearTimeout(armTimer);
+  armTimer = setTimeout(() => {
+    if (document.hasFocus()) button.disabled = false;
+  }, ARM_DELAY_MS);
+}
+window.addEventListener('blur', () => {
+  clearTimeout(armTimer);
+  $('#approve').disabled = true;
+});
+window.addEventListener('focus', () => {
+  if (current === '#decide') arm();
+  else if (current === '#locked' || current === '#setup') load(); // unlocked or set up elsewhere
 });
 
+// ---- decisions ---------------------------------------------------------------------------
+
+let deciding = false;
 async function decide(approve) {
-  const providers = [...document.querySelectorAll('input[name=provider]:checked')].map((i) => i.value);
+  if (deciding) return;
+  const chosen = [...document.querySelectorAll('input[name=provider]:checked')].map((i) => i.value);
+  if (approve && chosen.length === 0) {
+    say($('#decide-error'), 'Tick at least one provider, or press Reject.');
+    return;
+  }
+  deciding = true;
   const expiry = $('#expiry').value;
   const reply = await send('approvals.decide', {
     id,
     approve,
-    providers: approve ? providers : [],
+    providers: approve ? chosen : [],
     expiresInMs: approve && expiry ? Number(expiry) : null,
   });
+  deciding = false;
   if (!reply.ok) {
-    $('#decide-error').textContent = reply.error.message;
+    if (reply.error.code === 'INVALID_INPUT' && /no longer pending/.test(reply.error.message)) return show('#gone');
+    say($('#decide-error'), errorText(reply.error));
     return;
   }
   window.close();
@@ -66,12 +198,33 @@ async function decide(approve) {
 
 $('#decide').addEventListener('submit', (event) => {
   event.preventDefault();
+  if ($('#approve').disabled) return;
   decide(true);
 });
 $('#reject').addEventListener('click', () => decide(false));
-$('#reject-locked').addEventListener('click', () => decide(false));
+$('#reject-setup').addEventListener('click', () => decide(false));
+$('#open-setup').addEventListener('click', () => chrome.tabs.create({ url: chrome.runtime.getURL('popup/popup.html') }));
+$('#close').addEventListener('click', () => window.close());
+
+const unlock = unlockForm({
+  idPrefix: 'unlock',
+  onUnlocked: () => load(),
+  extra: [h('button', { type: 'button', id: 'reject-locked', onclick: () => decide(false) }, 'Reject')],
+});
+$('#unlock-slot').replaceChildren(unlock.element);
+
 document.addEventListener('keydown', (event) => {
-  if (event.key === 'Escape' && ($('#decide').hidden === false || $('#unlock').hidden === false)) decide(false);
+  if (event.key !== 'Escape' || event.defaultPrevented) return;
+  if (openAdd) {
+    event.preventDefault();
+    const was = openAdd;
+    toggleAdd(was);
+    return;
+  }
+  if (['#decide', '#locked', '#setup'].includes(current)) {
+    event.preventDefault();
+    decide(false);
+  } else if (current === '#gone') window.close();
 });
 
 load();

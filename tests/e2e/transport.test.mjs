@@ -155,6 +155,10 @@ describe('transport: createFetch through the real extension', () => {
     });
     await approveNext(h.browser.context, { providers: ['openai'], password: PASSWORD });
     assert.deepEqual(await connected, ['openai']);
+    // Uploads go to the files surface, which is off until the user ticks it for the site.
+    const settings = await openWallet(h.browser);
+    await settings.call('grants.setPolicy', { origin: h.pages.a.origin, policy: { surfaces: ['files'] } });
+    await settings.close();
     await page.evaluate(installPageHelpers);
     await observeWorkerFrames();
   });

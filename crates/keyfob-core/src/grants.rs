@@ -17,6 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use crate::metering::policy::{self, GrantPolicy};
 use crate::providers::{self, truncate_for_message};
 use crate::random::{make_bytes, RandomSource};
 use crate::CoreError;
@@ -31,6 +32,9 @@ pub struct Grant {
     pub expires_at_ms: Option<u64>,
     /// Binds session keys to this grant (base64url of 16 random bytes).
     pub nonce: String,
+    /// Budgets, model allow-list, gated surfaces, approval threshold (metering).
+    #[serde(default)]
+    pub policy: GrantPolicy,
 }
 
 impl Grant {
@@ -124,6 +128,7 @@ impl GrantBook {
                     created_at_ms: now_ms,
                     expires_at_ms,
                     nonce: make_grant_nonce(rng)?,
+                    policy: GrantPolicy::default(),
                 };
                 match entry {
                     Entry::Occupied(old) => {
@@ -158,10 +163,8 @@ impl GrantBook {
     /// The live grant for `origin` if it includes `provider`.
     /// Errors: `OriginNotApproved` (no grant, or expired), `ProviderNotGranted`.
     pub fn check(&self, origin: &str, provider: &str, now_ms: u64) -> Result<&Grant, CoreError> {
-        let grant = self
-            .get(origin)
-            .filter(|g| g.is_live(now_ms))
-            .ok_or(CoreError::OriginNotApproved)?;
+        let grant = self.get(origin).ok_or(CoreError::OriginNotApproved)?;
+        policy::check_expiry(grant.expires_at_ms, now_ms)?;
         if grant.allows(provider) {
             Ok(grant)
         } else {
@@ -169,6 +172,18 @@ impl GrantBook {
                 provider,
             )))
         }
+    }
+
+    /// Replaces the metering policy of `origin`'s grant (checked first).
+    pub fn set_policy(&mut self, origin: &str, policy: GrantPolicy) -> Result<(), CoreError> {
+        policy.validate()?;
+        let key = validate_origin(origin)?;
+        let grant = self
+            .grants
+            .get_mut(&key)
+            .ok_or(CoreError::OriginNotApproved)?;
+        grant.policy = policy;
+        Ok(())
     }
 
     /// Whether `origin` has a grant that has not expired.
@@ -307,7 +322,7 @@ mod tests {
         );
         assert_eq!(
             check(&book, SITE, "openai", 100),
-            Err(CoreError::OriginNotApproved)
+            Err(CoreError::GrantExpired)
         );
         let other = "https://other.example";
         assert_eq!(

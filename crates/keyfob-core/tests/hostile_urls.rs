@@ -478,7 +478,7 @@ fn grants_approve_merge_revoke_and_expire() {
     assert!(book.check(site, "gemini", 1_999).is_ok());
     assert_eq!(
         book.check(site, "gemini", 2_000).map(|_| ()),
-        Err(CoreError::OriginNotApproved)
+        Err(CoreError::GrantExpired)
     );
     assert!(book.revoke(site));
     assert_eq!(

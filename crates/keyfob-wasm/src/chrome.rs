@@ -134,3 +134,11 @@ pub fn set_timeout(callback: &Function, ms: u32) -> JsValue {
 pub fn clear_timeout(handle: JsValue) {
     clear_timeout_raw(&handle);
 }
+
+/// Resolves after `ms` on the worker's timer.
+pub async fn sleep(ms: u32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        let _ = set_timeout_raw(&resolve, ms);
+    });
+    let _ = JsFuture::from(promise).await;
+}

@@ -128,8 +128,7 @@ impl Work {
                 }
                 Ok(JsValue::TRUE)
             }
-            // Token and cost metering is not built yet; say so rather than report zeros.
-            Work::Usage => Err(CoreError::Unavailable("usage metering".into()).into()),
+            Work::Usage => crate::proxy::metering::usage_of(origin),
             Work::Unknown(t) => Err(CoreError::BadRequest(format!("unknown call {t:?}")).into()),
         }
     }

@@ -12,6 +12,7 @@ use base64::Engine as _;
 use js_sys::Promise;
 use keyfob_core::autolock::{idle_expired, DEFAULT_AUTO_LOCK_MINUTES};
 use keyfob_core::grants::GrantBook;
+use keyfob_core::metering::{AuditLedger, BudgetBook};
 use keyfob_core::random::make_bytes;
 use keyfob_core::vault::{UnlockThrottle, Vault, VaultKey};
 use keyfob_core::CoreError;
@@ -37,6 +38,10 @@ pub struct Engine {
     pub auto_lock_minutes: u32,
     pub last_activity_ms: u64,
     last_activity_saved_ms: u64,
+    /// Money and tokens committed per origin and period (metering).
+    pub budgets: BudgetBook,
+    /// Every proxied request, rolled up into daily totals as it ages.
+    pub ledger: AuditLedger,
 }
 
 impl Engine {
@@ -110,7 +115,13 @@ pub fn forget() {
 async fn load() -> EngineResult<Engine> {
     let local = storage::get_many(
         Area::Local,
-        &[storage::VAULT, storage::GRANTS, storage::THROTTLE],
+        &[
+            storage::VAULT,
+            storage::GRANTS,
+            storage::THROTTLE,
+            storage::BUDGETS,
+            storage::AUDIT,
+        ],
     )
     .await?;
     let session = storage::get_many(
@@ -128,6 +139,8 @@ async fn load() -> EngineResult<Engine> {
     let sealed = decode_b64(&local[0]).ok().flatten();
     let grants: GrantBook = storage::decode_json(&local[1])?.unwrap_or_default();
     let throttle: UnlockThrottle = storage::decode_json(&local[2])?.unwrap_or_default();
+    let budgets: BudgetBook = storage::decode_json(&local[3])?.unwrap_or_default();
+    let ledger: AuditLedger = storage::decode_json(&local[4])?.unwrap_or_default();
     let session_secret = match decode_b64(&session[1])? {
         Some(bytes) if bytes.len() == 32 => {
             let mut secret = Zeroizing::new([0u8; 32]);
@@ -158,6 +171,8 @@ async fn load() -> EngineResult<Engine> {
         auto_lock_minutes,
         last_activity_ms,
         last_activity_saved_ms: last_activity_ms,
+        budgets,
+        ledger,
     };
     if engine.lock_if_idle(now_ms()) || (engine.unlocked.is_none() && !session[0].is_undefined()) {
         storage::remove(Area::Session, &[storage::VAULT_KEY]).await?;
@@ -251,4 +266,37 @@ pub async fn enforce_auto_lock() -> EngineResult<()> {
         storage::remove(Area::Session, &[storage::VAULT_KEY]).await?;
     }
     Ok(())
+}
+
+/// How long metering writes wait, so a burst of requests costs one storage write.
+const METERING_WRITE_DELAY_MS: u32 = 500;
+
+thread_local! {
+    static METERING_WRITE_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Schedules one write of the budget book and the audit ledger (coalesced).
+pub fn save_metering_soon() {
+    if METERING_WRITE_PENDING.with(|p| p.replace(true)) {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async {
+        chrome::sleep(METERING_WRITE_DELAY_MS).await;
+        METERING_WRITE_PENDING.with(|p| p.set(false));
+        let _ = save_metering().await;
+    });
+}
+
+async fn save_metering() -> EngineResult<()> {
+    let (budgets, ledger) = with(|e| {
+        Ok((
+            storage::encode_json(&e.budgets)?,
+            storage::encode_json(&e.ledger)?,
+        ))
+    })?;
+    storage::set(
+        Area::Local,
+        &[(storage::BUDGETS, budgets), (storage::AUDIT, ledger)],
+    )
+    .await
 }

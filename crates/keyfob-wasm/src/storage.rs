@@ -32,6 +32,8 @@ impl Area {
 pub const VAULT: &str = "vault";
 pub const GRANTS: &str = "grants";
 pub const THROTTLE: &str = "unlockThrottle";
+pub const BUDGETS: &str = "budgets";
+pub const AUDIT: &str = "auditLedger";
 pub const VAULT_KEY: &str = "vaultKey";
 pub const SESSION_SECRET: &str = "sessionSecret";
 pub const LAST_ACTIVITY: &str = "lastActivityMs";

@@ -165,3 +165,57 @@ async fn malformed_commands_get_a_clear_error() {
     let reply = command(r#"{"cmd":"vault.explode"}"#, own_page()).await;
     assert_eq!(error_code(&reply), "BAD_REQUEST");
 }
+
+fn field(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).expect("field")
+}
+
+#[wasm_bindgen_test]
+async fn ui_helpers_grade_passwords_and_check_base_urls_in_the_core() {
+    install_fake_chrome();
+    let weak = ok_value(
+        &command(
+            r#"{"cmd":"password.strength","password":"Password2024!"}"#,
+            own_page(),
+        )
+        .await,
+    );
+    assert_eq!(field(&weak, "score").as_f64(), Some(0.0));
+    assert_eq!(field(&weak, "acceptable"), JsValue::FALSE);
+    let good = ok_value(
+        &command(
+            r#"{"cmd":"password.strength","password":"plum anvil orbit tulip gravel"}"#,
+            own_page(),
+        )
+        .await,
+    );
+    assert!(
+        field(&good, "score").as_f64().unwrap_or(0.0) >= 3.0,
+        "{good:?}"
+    );
+
+    let remote = command(
+        r#"{"cmd":"providers.checkBaseUrl","provider":"openai_compatible","baseUrl":"http://evil.test/v1"}"#,
+        own_page(),
+    )
+    .await;
+    assert_eq!(error_code(&remote), "INVALID_INPUT");
+    let local = ok_value(
+        &command(
+            r#"{"cmd":"providers.checkBaseUrl","provider":"openai_compatible","baseUrl":"http://127.0.0.1:11434/v1/"}"#,
+            own_page(),
+        )
+        .await,
+    );
+    assert_eq!(
+        field(&local, "baseUrl").as_string().as_deref(),
+        Some("http://127.0.0.1:11434/v1")
+    );
+
+    let pending = ok_value(&command(r#"{"cmd":"approvals.list"}"#, own_page()).await);
+    assert_eq!(js_sys::Array::from(&pending).length(), 0);
+    let providers = ok_value(&command(r#"{"cmd":"providers.list"}"#, own_page()).await);
+    let first = js_sys::Array::from(&providers).get(0);
+    assert_eq!(field(&first, "testable"), JsValue::TRUE);
+    assert!(js_sys::Array::is_array(&field(&first, "keyPrefixes")));
+}

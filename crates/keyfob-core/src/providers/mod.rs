@@ -10,11 +10,13 @@
 //! a page's request.
 
 mod base_url;
+mod key_hints;
 mod paths;
 mod registry;
 pub(crate) mod url_safety;
 
 pub use base_url::validate_base_url;
+pub use key_hints::{guess_provider, key_prefixes};
 pub use paths::{Methods, PathRule};
 
 use serde::Serialize;

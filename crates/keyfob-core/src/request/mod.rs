@@ -10,9 +10,14 @@
 //! nothing about origins.
 
 mod headers;
+mod probe;
 mod target;
 
 pub use headers::ANTHROPIC_DEFAULT_VERSION;
+pub use probe::{
+    judge_key_test, key_test_path, key_test_unreachable, plan_key_test, KeyTestReport,
+    KeyTestVerdict, MAX_PROBE_BODY_BYTES,
+};
 
 use crate::providers::{truncate_for_message, AuthStyle, Provider};
 use crate::secret::{ExposeSecret, SecretString};

@@ -30,6 +30,7 @@ mod credentials;
 pub mod format;
 mod kdf;
 mod password_policy;
+mod password_strength;
 mod plaintext;
 mod seal;
 mod throttle;
@@ -43,6 +44,7 @@ pub use contents::{Credential, CredentialInfo, NewCredential};
 pub use format::{inspect, sealed_kind, HeaderInfo, SealedKind};
 pub use kdf::{derive_vault_key, KdfParams, VaultKey, SALT_LEN};
 pub use password_policy::{check_password_policy, MIN_CHARS as MIN_PASSWORD_CHARS};
+pub use password_strength::{estimate_password_strength, PasswordStrength};
 pub use throttle::UnlockThrottle;
 
 use crate::random::{make_bytes, RandomSource};

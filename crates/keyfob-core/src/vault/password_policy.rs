@@ -20,7 +20,7 @@ pub const MIN_CHARS: usize = 10;
 
 /// Common passwords and base words, lowercase. Sources: the usual top-100 lists
 /// (NCSC "100k most common", SecLists) as reference, written out by hand.
-const COMMON: &[&str] = &[
+pub(super) const COMMON: &[&str] = &[
     "password",
     "passw0rd",
     "p@ssword",

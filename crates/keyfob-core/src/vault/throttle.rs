@@ -56,6 +56,11 @@ impl UnlockThrottle {
         self.failures
     }
 
+    /// Failed attempts still free of any delay (0 once the back-off has begun).
+    pub fn free_attempts_left(&self) -> u32 {
+        FREE_ATTEMPTS.saturating_sub(self.failures)
+    }
+
     /// The wait that applies after the last failure (0 while attempts are free).
     fn delay_ms(&self) -> u64 {
         if self.failures < FREE_ATTEMPTS {
@@ -124,6 +129,14 @@ mod tests {
             Some(60_000),
             "clock went backwards: full delay"
         );
+    }
+
+    #[test]
+    fn free_attempts_count_down_to_zero() {
+        assert_eq!(after(0, 1).free_attempts_left(), FREE_ATTEMPTS);
+        assert_eq!(after(3, 1).free_attempts_left(), 2);
+        assert_eq!(after(5, 1).free_attempts_left(), 0);
+        assert_eq!(after(9, 1).free_attempts_left(), 0);
     }
 
     #[test]

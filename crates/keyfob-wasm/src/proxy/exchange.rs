@@ -1,11 +1,12 @@
 //! One proxied request ("exchange") on a frame's request port: its checks, its body,
 //! its upstream fetch. Every frame it sends carries its id.
 
-use super::stream;
+use super::{metering, stream};
 use crate::chrome::{self, now_ms, Deferred, Port};
 use crate::error::{EngineError, EngineResult};
 use crate::state;
 use js_sys::Uint8Array;
+use keyfob_core::metering::GrantPolicy;
 use keyfob_core::request::{plan, PageRequest};
 use keyfob_core::session::{session_key_from_headers, verify_session_key};
 use keyfob_core::{providers, CoreError};
@@ -95,16 +96,33 @@ impl Exchange {
     pub async fn run(&self, head: JsValue) {
         let result = async {
             let head: RequestHead = serde_wasm_bindgen::from_value(head)?;
-            let (url, init) = authorise(self, &head).await?;
+            let pass = authorise(self, &head).await?;
+            let mut body = None;
             if head.has_body {
                 let complete = JsFuture::from(self.body_done.promise.clone()).await?;
                 if complete.as_bool() != Some(true) {
                     return Ok(()); // the page went away before sending its whole body
                 }
-                init.set_body(&assemble_body(&self.body.borrow())?);
+                body = Some(assemble_body(&self.body.borrow())?);
                 self.body.borrow_mut().clear();
             }
-            stream::forward(self, &url, &init).await
+            let (mut ticket, rewritten) = metering::admit(
+                &pass.origin,
+                pass.provider,
+                &head.url,
+                &head.headers,
+                body.as_ref(),
+                &pass.policy,
+            )?;
+            if let Some(body) = rewritten.or(body) {
+                pass.init.set_body(&body);
+            }
+            let outcome = stream::forward(self, &pass.url, &pass.init, &mut ticket).await;
+            match &outcome {
+                Ok(status) => ticket.finish(*status, None),
+                Err(error) => ticket.finish(0, Some(error.code())),
+            }
+            outcome.map(|_| ())
         }
         .await;
         if let Err(error) = result {
@@ -134,13 +152,22 @@ impl Exchange {
 
 /// Every check happens here, before any byte goes upstream: origin, grant, session
 /// key, URL and headers, lock state, key presence. The key is added last.
-async fn authorise(exchange: &Exchange, head: &RequestHead) -> EngineResult<(String, RequestInit)> {
+/// What passed the checks: where to send, how, and the grant's metering policy.
+struct Authorised {
+    origin: String,
+    provider: &'static str,
+    url: String,
+    init: RequestInit,
+    policy: GrantPolicy,
+}
+
+async fn authorise(exchange: &Exchange, head: &RequestHead) -> EngineResult<Authorised> {
     let origin = exchange.origin.clone()?;
     state::ready().await?;
     state::enforce_auto_lock().await?;
     let provider = providers::find(&head.provider)?;
     let now = now_ms();
-    let (url, headers) = state::with(|e| {
+    let (url, headers, policy) = state::with(|e| {
         let presented = Some(head.session_key.as_str())
             .filter(|k| !k.is_empty())
             .or_else(|| session_key_from_headers(&head.headers));
@@ -158,6 +185,7 @@ async fn authorise(exchange: &Exchange, head: &RequestHead) -> EngineResult<(Str
             &grant.nonce,
             presented.unwrap_or(""),
         )?;
+        let policy = grant.policy.clone();
         let unlocked = e.unlocked_mut()?;
         let credential = unlocked
             .vault
@@ -173,7 +201,7 @@ async fn authorise(exchange: &Exchange, head: &RequestHead) -> EngineResult<(Str
         let headers = planned.into_headers_with_key(credential.secret());
         let id = credential.id().to_string();
         unlocked.vault.mark_used(&id, now);
-        Ok((url, headers))
+        Ok((url, headers, policy))
     })?;
     state::touch().await?;
 
@@ -191,12 +219,18 @@ async fn authorise(exchange: &Exchange, head: &RequestHead) -> EngineResult<(Str
     if let Some(abort) = &exchange.abort {
         init.set_signal(Some(&abort.signal()));
     }
-    Ok((url, init))
+    Ok(Authorised {
+        origin,
+        provider: provider.id,
+        url,
+        init,
+        policy,
+    })
 }
 
 /// The body frames as one byte array (a `Uint8Array` body reaches the network without
 /// the blob registry a `Blob` body would go through).
-fn assemble_body(frames: &[JsValue]) -> EngineResult<JsValue> {
+fn assemble_body(frames: &[JsValue]) -> EngineResult<Uint8Array> {
     let mut parts = Vec::with_capacity(frames.len());
     let mut total = 0u32;
     for frame in frames {
@@ -206,7 +240,7 @@ fn assemble_body(frames: &[JsValue]) -> EngineResult<JsValue> {
         parts.push(bytes);
     }
     if parts.len() == 1 {
-        return Ok(parts.swap_remove(0).into());
+        return Ok(parts.swap_remove(0));
     }
     let joined = Uint8Array::new_with_length(total);
     let mut at = 0;
@@ -214,5 +248,5 @@ fn assemble_body(frames: &[JsValue]) -> EngineResult<JsValue> {
         joined.set(part, at);
         at += part.length();
     }
-    Ok(joined.into())
+    Ok(joined)
 }

@@ -17,6 +17,7 @@
 //! natively (`toBase64`/`fromBase64`), because extension ports only carry JSON.
 
 mod exchange;
+pub mod metering;
 mod stream;
 
 use crate::chrome::{self, Port};

@@ -5,6 +5,7 @@
 //! that trickles in still goes out chunk by chunk, the moment each arrives.
 
 use super::exchange::Exchange;
+use super::metering::Ticket;
 use crate::chrome;
 use crate::error::{EngineError, EngineResult};
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
@@ -34,15 +35,25 @@ const DROPPED_RESPONSE_HEADERS: &[&str] = &[
     "set-cookie",
 ];
 
-pub async fn forward(exchange: &Exchange, url: &str, init: &RequestInit) -> EngineResult<()> {
+/// Fetches upstream and streams the answer to the page, feeding the usage meter a copy
+/// of each batch. Returns the status the page saw.
+pub async fn forward(
+    exchange: &Exchange,
+    url: &str,
+    init: &RequestInit,
+    ticket: &mut Ticket,
+) -> EngineResult<u16> {
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     let fetching = JsFuture::from(global.fetch_with_str_and_init(url, init));
     let response: Response = race_timeout(exchange, fetching).await?.dyn_into()?;
+    let status = response.status();
+    let content_type = response.headers().get("content-type").ok().flatten();
+    ticket.start_meter(content_type.as_deref());
     let head = head_pairs(&response)?;
 
     let Some(body) = response.body() else {
         exchange.post(&[head, vec![("end", JsValue::TRUE)]].concat());
-        return Ok(());
+        return Ok(status);
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut next = reader.read();
@@ -51,12 +62,12 @@ pub async fn forward(exchange: &Exchange, url: &str, init: &RequestInit) -> Engi
     let mut head = Some(head);
     if !is_ready(&next).await && !exchange.post(&head.take().unwrap_or_default()) {
         let _ = reader.cancel();
-        return Ok(());
+        return Ok(status);
     }
     loop {
         let (batch, ended) = match read_batch(&reader, &mut next).await {
             Ok(read) => read,
-            Err(_) if exchange.closed.get() => return Ok(()),
+            Err(_) if exchange.closed.get() => return Ok(status),
             Err(e) => {
                 let failure = EngineError::from(CoreError::UpstreamUnreachable(
                     EngineError::from(e).to_string(),
@@ -66,11 +77,12 @@ pub async fn forward(exchange: &Exchange, url: &str, init: &RequestInit) -> Engi
                     ("code", failure.code().into()),
                     ("message", failure.to_string().into()),
                 ]);
-                return Ok(());
+                return Ok(status);
             }
         };
         let mut pairs = head.take().unwrap_or_else(|| vec![("t", "data".into())]);
         if let Some(bytes) = batch {
+            ticket.feed(&bytes);
             pairs.push(("b", bytes.to_base64().into()));
         }
         if ended {
@@ -78,10 +90,10 @@ pub async fn forward(exchange: &Exchange, url: &str, init: &RequestInit) -> Engi
         }
         if !exchange.post(&pairs) {
             let _ = reader.cancel();
-            return Ok(());
+            return Ok(status);
         }
         if ended {
-            return Ok(());
+            return Ok(status);
         }
     }
 }

@@ -1,0 +1,179 @@
+// Metering and policy through the real extension and the official SDKs: usage recorded
+// exactly as the mock reported it (and surviving a worker restart), budgets enforced before
+// anything goes upstream, model allow-lists, expiry, gated surfaces, and the app's
+// x-keyfob-reason / x-keyfob-context headers validated, recorded and never forwarded.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startHarness } from './lib/fixture.mjs';
+import { approveNext, openWallet } from './lib/wallet.mjs';
+
+const PASSWORD = 'metering master password';
+const OPENAI_KEY = `sk-proj-meter${Math.random().toString(36).slice(2)}`;
+const ANTHROPIC_KEY = `sk-ant-api03-meter${Math.random().toString(36).slice(2)}`;
+
+describe('metering: usage, budgets, allow-lists, expiry, surfaces, audit', () => {
+  let h;
+  let wallet;
+  let page;
+  let origin;
+  const setPolicy = (policy) => wallet.call('grants.setPolicy', { origin, policy });
+  const upstreamCount = () => h.mock.requests.filter((r) => r.host === 'api.openai.com' || r.host === 'api.anthropic.com').length;
+  /** A chat call through createFetch; returns {status, body, code}. */
+  const chat = (args) => page.evaluate(async ({ model, headers = {}, path = '/v1/chat/completions', body, maxTokens = 50 }) => {
+    const f = window.__session.createFetch('openai');
+    const res = await f(`https://api.openai.com${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body ?? JSON.stringify({ model, max_tokens: maxTokens, messages: [{ role: 'user', content: 'count me' }] }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text, code: res.headers.get('x-keyfob-error') };
+  }, args);
+
+  before(async () => {
+    h = await startHarness();
+    wallet = await openWallet(h.browser);
+    await wallet.create(PASSWORD);
+    await wallet.addCredential({ provider: 'openai', label: 'meter', secret: OPENAI_KEY });
+    await wallet.addCredential({ provider: 'anthropic', label: 'meter', secret: ANTHROPIC_KEY });
+    page = await h.newPage('/sdk.html');
+    await page.evaluate(() => window.SDK_READY);
+    origin = new URL(page.url()).origin;
+    const connected = page.evaluate(async () => {
+      window.__session = await window.keyfob.connect({ providers: ['openai', 'anthropic'] });
+      return true;
+    });
+    await approveNext(h.browser.context, { providers: ['openai', 'anthropic'] });
+    await connected;
+  });
+  after(async () => {
+    await h?.teardown();
+  });
+
+  test('streamed usage is recorded exactly as the providers reported it', async () => {
+    const reported = await page.evaluate(async () => {
+      const { OpenAI, Anthropic } = window.SDK;
+      const s = window.__session;
+      const openai = new OpenAI({ apiKey: s.sessionKey, fetch: s.createFetch('openai'), dangerouslyAllowBrowser: true });
+      // The app does not ask for usage; Keyfob adds stream_options.include_usage itself.
+      const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'usage please' }] });
+      let usage = null;
+      for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
+      const anthropic = new Anthropic({ apiKey: s.sessionKey, fetch: s.createFetch('anthropic'), dangerouslyAllowBrowser: true });
+      const message = await anthropic.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'and here' }] }).finalMessage();
+      return { openai: usage, anthropic: message.usage };
+    });
+    assert.ok(reported.openai, 'the openai stream carried a usage chunk (include_usage was added)');
+    const sent = h.mock.requests.find((r) => r.route === 'openai.chat.stream');
+    assert.equal(JSON.parse(sent.bodyText).stream_options?.include_usage, true);
+
+    // Let the debounced write land, then read what the page may read.
+    const usage = await page.evaluate(() => window.__session.getUsage());
+    assert.equal(usage.requests, 2);
+    assert.equal(usage.byProvider.openai.inputTokens, reported.openai.prompt_tokens);
+    assert.equal(usage.byProvider.openai.outputTokens, reported.openai.completion_tokens);
+    assert.equal(usage.byProvider.anthropic.inputTokens, reported.anthropic.input_tokens);
+    assert.equal(usage.byProvider.anthropic.outputTokens, reported.anthropic.output_tokens);
+    assert.equal(usage.inputTokens, reported.openai.prompt_tokens + reported.anthropic.input_tokens);
+    assert.ok(usage.costUsd > 0, `cost is estimated for known models: ${JSON.stringify(usage)}`);
+  });
+
+  test('usage counters survive a service-worker restart', async () => {
+    const before = await page.evaluate(() => window.__session.getUsage());
+    await new Promise((r) => setTimeout(r, 800)); // the metering write is coalesced (500 ms)
+    await h.browser.stopServiceWorker();
+    await h.browser.wakeServiceWorker({ cmd: 'vault.status' });
+    const after = await page.evaluate(() => window.__session.getUsage());
+    assert.deepEqual(after, before);
+  });
+
+  test('getUsage is per origin: another site sees none of it', async () => {
+    const other = await h.newPage('/', h.pages.b);
+    const connected = other.evaluate(() => window.keyfob.connect({ providers: ['openai'] }).then((s) => s.getUsage()));
+    await approveNext(h.browser.context, { providers: ['openai'] });
+    const usage = await connected;
+    assert.equal(usage.requests, 0);
+    await other.close();
+  });
+
+  test('a token budget blocks at the limit with nothing sent upstream', async () => {
+    const used = await page.evaluate(() => window.__session.getUsage());
+    const spent = used.inputTokens + used.outputTokens;
+    // A few tokens left: the next request is admitted (it may overshoot by at most its own
+    // reservation), and once it has settled the budget is used up.
+    await setPolicy({ budgets: [{ period: 'day', maxTokens: spent + 3 }] });
+    const last = await chat({ model: 'gpt-4o-mini', maxTokens: 20 });
+    assert.equal(last.status, 200, last.body);
+    const count = upstreamCount();
+    const blocked = await chat({ model: 'gpt-4o-mini', maxTokens: 20 });
+    assert.equal(blocked.status, 402, blocked.body);
+    assert.equal(JSON.parse(blocked.body).error.code, 'BUDGET_EXCEEDED');
+    assert.equal(upstreamCount(), count, 'a refused request reached the provider');
+    const sites = await wallet.call('usage.get', { origin });
+    assert.ok(JSON.stringify(sites[0].budgets).includes('day'), JSON.stringify(sites[0].budgets));
+    await setPolicy({});
+    assert.equal((await chat({ model: 'gpt-4o-mini', maxTokens: 20 })).status, 200);
+  });
+
+  test('a model allow-list refuses other models before any upstream contact', async () => {
+    await setPolicy({ models: { exact: ['gpt-4o-mini'], prefixes: ['gpt-5'] } });
+    assert.equal((await chat({ model: 'gpt-4o-mini' })).status, 200);
+    assert.equal((await chat({ model: 'gpt-5-nano' })).status, 200);
+    const count = upstreamCount();
+    const refused = await chat({ model: 'gpt-4o' });
+    assert.equal(refused.status, 403);
+    assert.equal(JSON.parse(refused.body).error.code, 'MODEL_NOT_ALLOWED');
+    assert.equal(upstreamCount(), count);
+    await setPolicy({});
+  });
+
+  test('file and batch surfaces are off until ticked for the grant', async () => {
+    const upload = () => page.evaluate(async () => {
+      const form = new FormData();
+      form.append('purpose', 'batch');
+      form.append('file', new File(['{"a":1}\n'], 'x.jsonl'));
+      const res = await window.__session.createFetch('openai')('https://api.openai.com/v1/files', { method: 'POST', body: form });
+      return { status: res.status, body: await res.text() };
+    });
+    const count = upstreamCount();
+    const refused = await upload();
+    assert.equal(refused.status, 403);
+    assert.equal(JSON.parse(refused.body).error.code, 'AGENT_SCOPE_MISSING');
+    assert.equal(upstreamCount(), count);
+    await setPolicy({ surfaces: ['files'] });
+    assert.equal((await upload()).status, 200);
+    await setPolicy({});
+  });
+
+  test('x-keyfob-reason and x-keyfob-context: invalid is refused, valid is audited and never forwarded', async () => {
+    const tooMany = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v']));
+    const bad = await chat({ model: 'gpt-4o-mini', headers: { 'x-keyfob-context': JSON.stringify(tooMany) } });
+    assert.equal(bad.status, 400);
+    assert.equal(JSON.parse(bad.body).error.code, 'INVALID_CONTEXT');
+    const good = await chat({ model: 'gpt-4o-mini', headers: { 'x-keyfob-reason': 'summarise ticket', 'x-keyfob-context': JSON.stringify({ ticket: 'T-42' }) } });
+    assert.equal(good.status, 200);
+    const last = h.mock.requests.filter((r) => r.route === 'openai.chat').at(-1);
+    assert.ok(!Object.keys(last.headers).some((k) => k.startsWith('x-keyfob')), 'x-keyfob-* reached the provider');
+    const audit = await wallet.call('audit.list', { filter: { origin } });
+    const entry = audit.records.find((r) => r.reason === 'summarise ticket');
+    assert.ok(entry, 'the audited request carries its reason');
+    assert.deepEqual(entry.context, { ticket: 'T-42' });
+    assert.equal(entry.path, '/v1/chat/completions');
+    assert.equal(entry.status, 200);
+  });
+
+  test('an expired grant answers GRANT_EXPIRED (clock moved forward in the worker)', async () => {
+    const grant = (await wallet.call('grants.list')).find((g) => g.origin === origin);
+    assert.ok(grant.expiresAtMs, 'the approval set an expiry');
+    await h.browser.serviceWorker.evaluate((ms) => {
+      const real = Date.now;
+      Date.now = () => real() + ms;
+    }, grant.expiresAtMs - Date.now() + 60_000);
+    const count = upstreamCount();
+    const expired = await chat({ model: 'gpt-4o-mini' });
+    assert.equal(expired.status, 401);
+    assert.equal(JSON.parse(expired.body).error.code, 'GRANT_EXPIRED');
+    assert.equal(upstreamCount(), count);
+    assert.equal(await page.evaluate(() => window.keyfob.tryReconnect()), null);
+  });
+});

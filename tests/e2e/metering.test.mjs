@@ -162,6 +162,35 @@ describe('metering: usage, budgets, allow-lists, expiry, surfaces, audit', () =>
     assert.equal(entry.status, 200);
   });
 
+  test('"ask me above $X": approve, reject and no answer in two minutes', async () => {
+    await setPolicy({ askAboveNanoUsd: 1 }); // anything priced above a nano-dollar asks
+    const answer = async (buttonName) => {
+      const window = await h.browser.context.waitForEvent('page', { predicate: (p) => p.url().includes('/approve/request.html') });
+      await window.getByText('gpt-4o-mini').waitFor();
+      await window.getByText(origin).waitFor();
+      await window.getByRole('button', { name: buttonName }).click();
+    };
+    const [approved] = await Promise.all([chat({ model: 'gpt-4o-mini' }), answer('Approve')]);
+    assert.equal(approved.status, 200, approved.body);
+
+    const count = upstreamCount();
+    const [rejected] = await Promise.all([chat({ model: 'gpt-4o-mini' }), answer('Reject')]);
+    assert.equal(rejected.status, 403);
+    assert.equal(JSON.parse(rejected.body).error.code, 'USER_REJECTED');
+    assert.equal(upstreamCount(), count);
+
+    // Two minutes of silence, on a worker timer shortened for the test only.
+    await h.browser.serviceWorker.evaluate(() => {
+      const real = globalThis.setTimeout;
+      globalThis.setTimeout = (fn, ms, ...rest) => real(fn, ms >= 120_000 ? 50 : ms, ...rest);
+    });
+    const timedOut = await chat({ model: 'gpt-4o-mini' });
+    assert.equal(timedOut.status, 403);
+    assert.equal(JSON.parse(timedOut.body).error.code, 'USER_REJECTED');
+    assert.equal(upstreamCount(), count);
+    await setPolicy({});
+  });
+
   test('an expired grant answers GRANT_EXPIRED (clock moved forward in the worker)', async () => {
     const grant = (await wallet.call('grants.list')).find((g) => g.origin === origin);
     assert.ok(grant.expiresAtMs, 'the approval set an expiry');

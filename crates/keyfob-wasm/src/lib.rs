@@ -7,6 +7,7 @@ mod control;
 mod error;
 mod proxy;
 mod random;
+mod request_approvals;
 mod state;
 mod storage;
 
@@ -76,6 +77,7 @@ pub async fn on_alarm(_name: String) -> Result<(), JsValue> {
 /// An approval window was closed: that is a rejection.
 #[wasm_bindgen(js_name = onWindowRemoved)]
 pub async fn on_window_removed(window_id: i32) -> Result<(), JsValue> {
+    request_approvals::on_window_removed(window_id);
     state::ready().await.map_err(|e| e.to_js())?;
     approvals::on_window_removed(window_id)
         .await

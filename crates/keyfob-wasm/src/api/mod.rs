@@ -101,6 +101,10 @@ enum Command {
         filter: AuditFilter,
         format: String,
     },
+    #[serde(rename = "requestApprovals.get")]
+    GetRequestApproval { id: String },
+    #[serde(rename = "requestApprovals.decide")]
+    DecideRequestApproval { id: String, approve: bool },
     #[serde(rename = "approvals.list")]
     ListApprovals,
     #[serde(rename = "approvals.get")]
@@ -193,6 +197,11 @@ async fn run(command: Command) -> EngineResult<JsValue> {
         C::Usage { origin, days } => usage::usage(origin.as_deref(), days.unwrap_or(30)),
         C::ListAudit { filter, limit } => usage::list_audit(&filter, limit.unwrap_or(200)),
         C::ExportAudit { filter, format } => usage::export_audit(&filter, &format),
+        C::GetRequestApproval { id } => crate::request_approvals::describe(&id),
+        C::DecideRequestApproval { id, approve } => {
+            crate::request_approvals::decide(&id, approve);
+            Ok(JsValue::TRUE)
+        }
         C::ListApprovals => sites::list_approvals().await,
         C::GetApproval { id } => crate::approvals::describe(&id).await,
         C::FocusApproval { id } => {

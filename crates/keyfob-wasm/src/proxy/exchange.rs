@@ -113,7 +113,8 @@ impl Exchange {
                 &head.headers,
                 body.as_ref(),
                 &pass.policy,
-            )?;
+            )
+            .await?;
             if let Some(body) = rewritten.or(body) {
                 pass.init.set_body(&body);
             }

@@ -4,12 +4,14 @@
 
 use crate::chrome::now_ms;
 use crate::error::EngineResult;
+use crate::request_approvals;
 use crate::state;
 use js_sys::Uint8Array;
 use keyfob_core::metering::{
     self, audit::path_of, context::read_note, request_body, AppNote, AuditRecord, GrantPolicy,
     LocalClock, Metered, RequestFacts, ReservationId, ResponseMeter, RollupPolicy,
 };
+use keyfob_core::CoreError;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
@@ -39,7 +41,7 @@ pub fn clock() -> LocalClock {
 
 /// The checks that must pass before anything goes upstream. Returns the ticket and, when
 /// usage reporting had to be switched on, the body to send instead.
-pub fn admit(
+pub async fn admit(
     origin: &str,
     provider: &'static str,
     url: &str,
@@ -68,6 +70,13 @@ pub fn admit(
     };
     policy.check_request(&path, facts.model.as_deref())?;
     let estimate = metering::estimate(provider, &facts);
+    if policy.needs_approval(&estimate) {
+        let approved =
+            request_approvals::ask(origin, provider, facts.model.as_deref(), estimate).await?;
+        if !approved {
+            return Err(CoreError::UserRejected.into());
+        }
+    }
     let clock = clock();
     // Every request reserves and settles, with or without limits, so spending is counted
     // from the start and a budget set later sees what was already spent in its period.

@@ -214,7 +214,19 @@
           finish();
           return;
         }
-        send(req);
+        // A whole body sent with the request goes in the same worker frame, if it fits one.
+        if (frame.chunk instanceof ArrayBuffer && frame.chunk.byteLength <= CHUNK) {
+          req.b = new Uint8Array(frame.chunk).toBase64();
+          req.end = true;
+          send(req);
+        } else if (frame.chunk instanceof ArrayBuffer) {
+          send(req);
+          queueBody(new Uint8Array(frame.chunk));
+          flushBody();
+          send({ t: 'end' });
+        } else {
+          send(req);
+        }
       } else if (frame.t === 'body' && frame.chunk instanceof ArrayBuffer) {
         queueBody(new Uint8Array(frame.chunk));
       } else if (frame.t === 'end') {

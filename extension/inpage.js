@@ -276,13 +276,15 @@
       };
 
       apply(postToWindow, window, [{ __keyfob: 1, kind: 'request' }, '/', [channel.port2]]);
+      if (body instanceof NativeUint8Array) {
+        // A body known up front rides in the request frame itself: one message, not three.
+        post({ t: 'req', provider: providerId, sessionKey, method, url, headers, hasBody: true, chunk: body.buffer }, [body.buffer]);
+        return;
+      }
       post({ t: 'req', provider: providerId, sessionKey, method, url, headers, hasBody: body !== null });
       // A body stream that errors fails the fetch with a TypeError, as fetch does, and the
       // worker, told to abort, never sends a truncated body upstream.
-      if (body instanceof NativeUint8Array) {
-        post({ t: 'body', chunk: body.buffer }, [body.buffer]);
-        post({ t: 'end' });
-      } else if (body !== null) {
+      if (body !== null) {
         stopBody = pumpBody(body, post, (e) => cancelWith(new NativeTypeError('Failed to fetch: the request body stream failed', { cause: e })));
       }
     });

@@ -335,7 +335,7 @@ pub async fn describe(id: &str) -> EngineResult<JsValue> {
             "expiresAtMs": grant.and_then(|g| g.expires_at_ms),
         }))
     })?;
-    Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+    crate::json::to_js(&value)
 }
 
 /// The toolbar badge counts pending approvals.

@@ -58,7 +58,7 @@ impl ControlPort {
     }
 
     pub fn message(&self, message: JsValue) {
-        let Ok(frame) = serde_wasm_bindgen::from_value::<ControlFrame>(message) else {
+        let Ok(frame) = crate::json::from_js::<ControlFrame>(&message) else {
             return; // no id to answer: a malformed frame from a hostile page is dropped
         };
         let id = frame.id;

@@ -23,12 +23,6 @@ impl From<JsValue> for EngineError {
     }
 }
 
-impl From<serde_wasm_bindgen::Error> for EngineError {
-    fn from(value: serde_wasm_bindgen::Error) -> Self {
-        Self::Core(CoreError::BadRequest(value.to_string()))
-    }
-}
-
 impl EngineError {
     pub fn code(&self) -> &'static str {
         match self {

@@ -5,6 +5,7 @@ mod approvals;
 mod chrome;
 mod control;
 mod error;
+mod json;
 mod proxy;
 mod random;
 mod request_approvals;

@@ -134,7 +134,7 @@ async fn serve(message: JsValue, sender: JsValue) -> EngineResult<JsValue> {
     if !sender_url.starts_with(&format!("{own}/")) {
         return Err(CoreError::OriginNotApproved.into());
     }
-    let command: Command = serde_wasm_bindgen::from_value(message)?;
+    let command: Command = crate::json::from_js(&message)?;
     state::ready().await?;
     state::enforce_auto_lock().await?;
     let counts_as_activity = !matches!(
@@ -150,7 +150,7 @@ async fn serve(message: JsValue, sender: JsValue) -> EngineResult<JsValue> {
 
 /// Serialises a reply value as plain JSON-compatible JS (maps become objects).
 fn to_js<T: Serialize>(value: &T) -> EngineResult<JsValue> {
-    Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+    crate::json::to_js(value)
 }
 
 async fn run(command: Command) -> EngineResult<JsValue> {

@@ -95,7 +95,7 @@ impl Exchange {
 
     pub async fn run(&self, head: JsValue) {
         let result = async {
-            let head: RequestHead = serde_wasm_bindgen::from_value(head)?;
+            let head: RequestHead = crate::json::from_js(&head)?;
             let pass = authorise(self, &head).await?;
             let mut body = None;
             if head.has_body {

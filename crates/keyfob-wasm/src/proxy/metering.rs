@@ -12,7 +12,6 @@ use keyfob_core::metering::{
     LocalClock, Metered, RequestFacts, ReservationId, ResponseMeter, RollupPolicy,
 };
 use keyfob_core::CoreError;
-use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 /// Request bodies larger than this are not read for a model name (uploads).
@@ -156,5 +155,5 @@ impl Ticket {
 /// `session.getUsage()`: this origin's totals, and per provider.
 pub fn usage_of(origin: &str) -> EngineResult<JsValue> {
     let summary = state::with(|e| Ok(e.ledger.summary(origin)))?;
-    Ok(summary.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+    crate::json::to_js(&summary)
 }

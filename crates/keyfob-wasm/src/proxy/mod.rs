@@ -3,7 +3,8 @@
 //! script chose. One port per frame instead of one per request saves a connection
 //! round trip on every call.
 //!
-//! Frames in:  `{t:'req', id, provider, method, url, headers:[[k,v]], sessionKey, hasBody}`,
+//! Frames in:  `{t:'req', id, provider, method, url, headers:[[k,v]], sessionKey, hasBody, b?, end?}`
+//!             (a small body may ride along as `b` with `end`),
 //!             then `{t:'body', id, b:<base64>}`*, `{t:'end', id}`; `{t:'abort', id}` aborts
 //!             that exchange; `{t:'ping'}` keeps a long stream's worker awake. Closing the
 //!             port aborts every exchange on it.
@@ -83,6 +84,14 @@ impl RequestPort {
                 return;
             }
             open.insert(id, Rc::clone(&exchange));
+        }
+        // A small body may ride in the request frame itself (`b`, with `end`).
+        let inline = chrome::field(&message, "b");
+        if inline.is_string() {
+            exchange.body_frame(inline);
+        }
+        if chrome::field(&message, "end").is_truthy() {
+            exchange.body_complete();
         }
         let open = Rc::clone(&self.open);
         wasm_bindgen_futures::spawn_local(async move {

@@ -298,11 +298,7 @@ pub async fn describe(id: &str) -> EngineResult<JsValue> {
     }
     let now = now_ms();
     let value = state::with(|e| {
-        let wallet = match (e.vault_exists, e.unlocked.is_some()) {
-            (false, _) => "missing",
-            (true, false) => "locked",
-            (true, true) => "unlocked",
-        };
+        let wallet = e.wallet_state();
         let grant = e.grants.get(&pending.origin).filter(|g| g.is_live(now));
         let rows: Vec<Row> = pending
             .providers

@@ -45,6 +45,15 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// `missing`, `locked` or `unlocked`, as pages and the popup name the wallet's state.
+    pub fn wallet_state(&self) -> &'static str {
+        match (self.vault_exists, self.unlocked.is_some()) {
+            (false, _) => "missing",
+            (true, false) => "locked",
+            (true, true) => "unlocked",
+        }
+    }
+
     pub fn unlocked_mut(&mut self) -> EngineResult<&mut Unlocked> {
         match (&mut self.unlocked, self.vault_exists) {
             (Some(u), _) => Ok(u),

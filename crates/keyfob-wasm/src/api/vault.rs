@@ -36,11 +36,7 @@ pub async fn status() -> EngineResult<JsValue> {
     let pending = approvals::pending_count().await?;
     let now = now_ms();
     let status = state::with(|e| {
-        let state = match (e.vault_exists, e.unlocked.is_some()) {
-            (false, _) => "missing",
-            (true, false) => "locked",
-            (true, true) => "unlocked",
-        };
+        let state = e.wallet_state();
         let retry_after_ms = match e.throttle.check(now) {
             Err(CoreError::UnlockBackoff { retry_after_ms }) => retry_after_ms,
             _ => 0,

@@ -240,14 +240,5 @@ fn assemble_body(frames: &[JsValue]) -> EngineResult<Uint8Array> {
         total = total.saturating_add(bytes.length());
         parts.push(bytes);
     }
-    if parts.len() == 1 {
-        return Ok(parts.swap_remove(0));
-    }
-    let joined = Uint8Array::new_with_length(total);
-    let mut at = 0;
-    for part in &parts {
-        joined.set(part, at);
-        at += part.length();
-    }
-    Ok(joined)
+    Ok(stream::join_bytes(parts, total))
 }

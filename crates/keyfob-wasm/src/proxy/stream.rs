@@ -137,19 +137,24 @@ async fn is_ready(promise: &Promise) -> bool {
 }
 
 fn join(chunks: Vec<Uint8Array>, total: u32) -> Option<Uint8Array> {
-    match chunks.len() {
-        0 => None,
-        1 => chunks.into_iter().next(),
-        _ => {
-            let joined = Uint8Array::new_with_length(total);
-            let mut at = 0;
-            for chunk in &chunks {
-                joined.set(chunk, at);
-                at += chunk.length();
-            }
-            Some(joined)
-        }
+    if chunks.is_empty() {
+        return None;
     }
+    Some(join_bytes(chunks, total))
+}
+
+/// Concatenates byte arrays on the JS side (no copy through WASM memory).
+pub fn join_bytes(mut parts: Vec<Uint8Array>, total: u32) -> Uint8Array {
+    if parts.len() == 1 {
+        return parts.swap_remove(0);
+    }
+    let joined = Uint8Array::new_with_length(total);
+    let mut at = 0;
+    for part in &parts {
+        joined.set(part, at);
+        at += part.length();
+    }
+    joined
 }
 
 /// Waits for the response headers, or fails with UPSTREAM_TIMEOUT / UPSTREAM_UNREACHABLE.

@@ -1,9 +1,11 @@
 // The approval window (its own extension window, never the page's DOM). It shows the
 // requesting origin in full, the providers asked for and whether a key is stored for
-// each, and sends the user's decision. Everything shown comes from the service worker,
-// which took the origin from the connecting port, never from the page's words.
+// each, and sends the user's decision, with optional limits (budget, models, surfaces,
+// ask above) applied right after an approval. Everything shown comes from the service
+// worker, which took the origin from the connecting port, never from the page's words.
 import { keyForm } from '../ui/keyform.js';
 import { $, errorText, h, isPlainHttp, say, send } from '../ui/kit.js';
+import { hasLimits, limitsForm } from '../ui/metering.js';
 import { unlockForm } from '../ui/unlock.js';
 
 const id = new URLSearchParams(location.search).get('id') ?? '';
@@ -16,6 +18,8 @@ let approval = null;
 let current = null;
 let providers = null; // providers.list, loaded when a key is added from here
 let openAdd = null; // provider id whose inline "add key" form is open
+const limits = limitsForm({}, { idPrefix: 'approve-limits' });
+$('#limits-slot').replaceChildren(limits.element);
 
 function show(section, { focus } = {}) {
   for (const s of SECTIONS) $(s).hidden = s !== section;
@@ -179,6 +183,18 @@ async function decide(approve) {
     say($('#decide-error'), 'Tick at least one provider, or press Reject.');
     return;
   }
+  // Limits are read before deciding, so a typo cannot leave a site approved without them.
+  let policy = null;
+  if (approve) {
+    const read = limits.read();
+    if (read.error) {
+      $('#limits').open = true;
+      say($('#decide-error'), read.error);
+      read.focus?.focus();
+      return;
+    }
+    if (hasLimits(read.policy)) policy = read.policy;
+  }
   deciding = true;
   const expiry = $('#expiry').value;
   const reply = await send('approvals.decide', {
@@ -192,6 +208,15 @@ async function decide(approve) {
     if (reply.error.code === 'INVALID_INPUT' && /no longer pending/.test(reply.error.message)) return show('#gone');
     say($('#decide-error'), errorText(reply.error));
     return;
+  }
+  if (policy) {
+    const applied = await send('grants.setPolicy', { origin: approval.origin, policy });
+    if (!applied.ok) {
+      // The site is connected already; say so rather than closing over a lost setting.
+      say($('#decide-error'), `Approved, but the limits were not saved: ${errorText(applied.error)} Set them in Keyfob › Sites.`);
+      $('#approve').disabled = true;
+      return;
+    }
   }
   window.close();
 }

@@ -1,17 +1,18 @@
 // The toolbar popup (also opens as a tab: popup.html#settings). It shows one view per
-// wallet state: welcome (create), first key, locked, or the wallet with Keys, Sites and
-// Settings tabs; above them, any site waiting for approval. Every decision is the
+// wallet state: welcome (create), first key, locked, or the wallet with Keys, Sites,
+// Activity and Settings tabs; above them, any site waiting for approval. Every decision is the
 // engine's; this file only shows its answers.
 import { $, errorText, h, isPlainHttp, say, send } from '../ui/kit.js';
 import { keyForm } from '../ui/keyform.js';
 import { strengthMeter } from '../ui/password.js';
 import { unlockForm } from '../ui/unlock.js';
+import { renderActivity } from './activity.js';
 import { renderKeys } from './keys.js';
 import { renderSettings } from './settings.js';
 import { renderSites } from './sites.js';
 
 const VIEWS = ['loading', 'welcome', 'first-key', 'locked', 'wallet', 'error'];
-const TABS = ['keys', 'sites', 'settings'];
+const TABS = ['keys', 'sites', 'activity', 'settings'];
 
 const app = {
   providers: [],
@@ -198,7 +199,7 @@ $('#unlock-slot').replaceChildren(unlock.element);
 
 // ---- wallet tabs -------------------------------------------------------------------------
 
-const RENDER = { keys: renderKeys, sites: renderSites, settings: renderSettings };
+const RENDER = { keys: renderKeys, sites: renderSites, activity: renderActivity, settings: renderSettings };
 
 async function renderTab() {
   for (const t of TABS) {

@@ -1,8 +1,10 @@
 // The Sites tab: every origin the user approved, with its providers, when it was granted
-// and when it expires; edit its providers (its pages get onProvidersUpdated) or revoke it
-// (its pages get onDisconnect at once). Only that origin's pages are told.
+// and when it expires, its usage (totals, a 30-day chart, budget progress) and its limits;
+// edit its providers (its pages get onProvidersUpdated) or limits, or revoke it (its pages
+// get onDisconnect at once). Only that origin's pages are told.
 import { confirmDialog, formDialog } from '../ui/dialog.js';
 import { errorText, formatDate, formatDateTime, h, isPlainHttp, relativeTime, srOnly } from '../ui/kit.js';
+import { budgetBars, limitsForm, policySummary, usageChart, usageLine } from '../ui/metering.js';
 
 export async function renderSites(panel, app) {
   const reply = await app.run('grants.list');
@@ -11,11 +13,14 @@ export async function renderSites(panel, app) {
     return;
   }
   const grants = reply.value;
+  // One call for every site: totals, the daily series and budget progress.
+  const usage = grants.length ? await app.run('usage.get', { days: 30 }) : { ok: true, value: [] };
+  const bySite = new Map((usage.ok ? usage.value : []).map((u) => [u.origin, u]));
   const rerender = () => renderSites(panel, app);
   panel.replaceChildren(
     h('div', { class: 'panel-head' }, h('h2', {}, 'Connected sites')),
     grants.length
-      ? h('ul', { class: 'cards' }, ...grants.map((g) => card(g, app, rerender)))
+      ? h('ul', { class: 'cards' }, ...grants.map((g) => card(g, bySite.get(g.origin), app, rerender)))
       : h(
           'div',
           { class: 'card empty' },
@@ -25,7 +30,7 @@ export async function renderSites(panel, app) {
   );
 }
 
-function card(grant, app, rerender) {
+function card(grant, usage, app, rerender) {
   const names = grant.providers.map((p) => app.names[p] ?? p);
   // Relative to the worker's clock, which is the one that enforces the expiry.
   const expiresAt = grant.expiresInMs === null || grant.expiresInMs === undefined ? null : Date.now() + grant.expiresInMs;
@@ -70,6 +75,15 @@ function card(grant, app, rerender) {
         'Edit providers',
         srOnly(` for ${grant.origin}`),
       );
+  const limits = grant.expired
+    ? null
+    : h(
+        'button',
+        { type: 'button', class: 'small', onclick: () => editLimits(grant, app, rerender) },
+        'Edit limits',
+        srOnly(` for ${grant.origin}`),
+      );
+  const summary = policySummary(grant.policy);
 
   return h(
     'li',
@@ -77,7 +91,17 @@ function card(grant, app, rerender) {
     h('div', { class: 'title-row' }, h('span', { class: 'origin-inline' }, grant.origin), isPlainHttp(grant.origin) ? h('span', { class: 'tag warn', title: 'A development server on this computer' }, 'local http') : null),
     h('div', { class: 'chips', 'aria-label': 'May use' }, ...names.map((n) => h('span', { class: 'chip' }, n))),
     h('div', { class: 'meta' }, `Connected ${formatDate(grant.createdAtMs)} · `, expiry),
-    h('div', { class: 'actions' }, edit, revoke),
+    usage
+      ? h(
+          'section',
+          { class: 'usage', 'aria-label': `Usage by ${grant.origin}` },
+          h('p', { class: 'usage-line' }, usageLine(usage.summary)),
+          usageChart(usage.daily),
+          budgetBars(usage.budgets),
+        )
+      : null,
+    h('p', { class: 'meta limits-summary' }, summary ? `Limits: ${summary}` : 'No limits: any model, no budget.'),
+    h('div', { class: 'actions' }, edit, limits, revoke),
   );
 }
 
@@ -109,5 +133,27 @@ async function editProviders(grant, app, rerender) {
   if (saved) {
     app.toast('Providers updated. The site was told.');
     rerender();
+  }
+}
+
+async function editLimits(grant, app, rerender) {
+  const form = limitsForm(grant.policy ?? {}, { idPrefix: 'site-limits' });
+  const saved = await formDialog({
+    title: 'Limits for this site',
+    intro: grant.origin,
+    fields: [form.element],
+    onSubmit: async () => {
+      const read = form.read();
+      if (read.error) {
+        read.focus?.focus();
+        return read.error;
+      }
+      const reply = await app.run('grants.setPolicy', { origin: grant.origin, policy: read.policy });
+      return reply.ok ? null : reply.error;
+    },
+  });
+  if (saved) {
+    app.toast('Limits saved. They apply to the next request.');
+    await rerender();
   }
 }

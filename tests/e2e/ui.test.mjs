@@ -558,6 +558,8 @@ describe('wallet UI', () => {
     await popup.getByRole('tab', { name: 'Sites', selected: true }).waitFor();
     assert.equal(await popup.evaluate(() => document.activeElement?.id), 'tab-sites');
     await popup.keyboard.press('ArrowRight');
+    await popup.getByRole('tab', { name: 'Activity', selected: true }).waitFor();
+    await popup.keyboard.press('ArrowRight');
     await popup.getByRole('tab', { name: 'Settings', selected: true }).waitFor();
     await popup.keyboard.press('ArrowRight');
     await popup.getByRole('tab', { name: 'Keys', selected: true }).waitFor();

@@ -106,7 +106,7 @@ impl Exchange {
                 body = Some(assemble_body(&self.body.borrow())?);
                 self.body.borrow_mut().clear();
             }
-            let (mut ticket, rewritten) = metering::admit(
+            let admitted = metering::admit(
                 &pass.origin,
                 pass.provider,
                 &head.url,
@@ -114,7 +114,8 @@ impl Exchange {
                 body.as_ref(),
                 &pass.policy,
             )
-            .await?;
+            .await;
+            let (mut ticket, rewritten) = admitted?;
             if let Some(body) = rewritten.or(body) {
                 pass.init.set_body(&body);
             }

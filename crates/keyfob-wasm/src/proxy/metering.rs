@@ -48,6 +48,30 @@ pub async fn admit(
     body: Option<&Uint8Array>,
     policy: &GrantPolicy,
 ) -> EngineResult<(Ticket, Option<Uint8Array>)> {
+    let mut model = None;
+    let admitted = checked(origin, provider, url, headers, body, policy, &mut model).await;
+    if let Err(error) = &admitted {
+        record_refusal(
+            origin,
+            provider,
+            url,
+            model,
+            error.http_status(),
+            error.code(),
+        );
+    }
+    admitted
+}
+
+async fn checked(
+    origin: &str,
+    provider: &'static str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&Uint8Array>,
+    policy: &GrantPolicy,
+    model: &mut Option<String>,
+) -> EngineResult<(Ticket, Option<Uint8Array>)> {
     let path = path_of(url);
     let note = read_note(headers)?;
     let content_type = headers
@@ -67,6 +91,7 @@ pub async fn admit(
         }
         Err(_) => request_body::read_request(provider, &path, None, &[])?,
     };
+    model.clone_from(&facts.model);
     policy.check_request(&path, facts.model.as_deref())?;
     let estimate = metering::estimate(provider, &facts);
     if policy.needs_approval(&estimate) {
@@ -126,9 +151,13 @@ impl Ticket {
         });
         let model = metered.model.clone().or(self.facts.model.clone());
         let outcome = metering::settlement(self.provider, model.as_deref(), &metered, status);
-        let cost = metered
-            .usage
-            .and_then(|u| metering::cost_of_usage(self.provider, model.as_deref(), &u));
+        // A request that failed with no usage reported cost nothing (providers do not
+        // bill failures); one with usage costs what its model's price says, if known.
+        let cost = match metered.usage {
+            Some(u) => metering::cost_of_usage(self.provider, model.as_deref(), &u),
+            None if status == 0 || status >= 400 => Some(0),
+            None => None,
+        };
         let record = AuditRecord {
             time_ms: self.started_ms,
             origin: self.origin,
@@ -150,6 +179,39 @@ impl Ticket {
         });
         state::save_metering_soon();
     }
+}
+
+/// Records a request Keyfob refused after authorising the site (policy, budget, context,
+/// per-request rejection): it never reached the provider and cost nothing, but the user
+/// sees it in the audit log.
+fn record_refusal(
+    origin: &str,
+    provider: &str,
+    url: &str,
+    model: Option<String>,
+    status: u16,
+    code: &str,
+) {
+    let clock = clock();
+    let record = AuditRecord {
+        time_ms: clock.now_ms,
+        origin: origin.to_string(),
+        provider: provider.to_string(),
+        model,
+        path: path_of(url),
+        status,
+        error_code: Some(code.to_string()),
+        usage: Default::default(),
+        usage_complete: false,
+        cost_nano_usd: Some(0),
+        duration_ms: 0,
+        note: AppNote::default(),
+    };
+    let _ = state::with(|e| {
+        e.ledger.record(record, &clock, &RollupPolicy::default());
+        Ok(())
+    });
+    state::save_metering_soon();
 }
 
 /// `session.getUsage()`: this origin's totals, and per provider.

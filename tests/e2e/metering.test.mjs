@@ -50,7 +50,7 @@ describe('metering: usage, budgets, allow-lists, expiry, surfaces, audit', () =>
     await h?.teardown();
   });
 
-  test('streamed usage is recorded exactly as the providers reported it', async () => {
+  test('streamed usage is recorded exactly as the providers reported it', async (t) => {
     const reported = await page.evaluate(async () => {
       const { OpenAI, Anthropic } = window.SDK;
       const s = window.__session;
@@ -76,6 +76,7 @@ describe('metering: usage, budgets, allow-lists, expiry, surfaces, audit', () =>
     assert.equal(usage.byProvider.anthropic.outputTokens, reported.anthropic.output_tokens);
     assert.equal(usage.inputTokens, reported.openai.prompt_tokens + reported.anthropic.input_tokens);
     assert.ok(usage.costUsd > 0, `cost is estimated for known models: ${JSON.stringify(usage)}`);
+    t.diagnostic(`openai stream reported ${JSON.stringify(reported.openai)}; anthropic reported ${JSON.stringify(reported.anthropic)}; Keyfob recorded ${JSON.stringify(usage)}`);
   });
 
   test('usage counters survive a service-worker restart', async () => {

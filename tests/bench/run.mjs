@@ -43,6 +43,8 @@ async function connectedPage(h) {
   const approval = approveNext(h.browser.context);
   await page.evaluate(() => window.keyfob.connect({ providers: [{ id: 'openai', required: true }] }).then(() => true));
   await approval;
+  // The upload case posts to /v1/files, a surface that is off until ticked for the site.
+  await wallet.call('grants.setPolicy', { origin: new URL(page.url()).origin, policy: { surfaces: ['files'] } });
   return { page, wallet };
 }
 

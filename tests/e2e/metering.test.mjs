@@ -161,6 +161,16 @@ describe('metering: usage, budgets, allow-lists, expiry, surfaces, audit', () =>
     assert.deepEqual(entry.context, { ticket: 'T-42' });
     assert.equal(entry.path, '/v1/chat/completions');
     assert.equal(entry.status, 200);
+    // The stored audit log is sealed under the vault key: the reason is not readable there.
+    await new Promise((r) => setTimeout(r, 800)); // the metering write is coalesced (500 ms)
+    const stored = await h.browser.serviceWorker.evaluate(async () => {
+      const { auditLedger } = await chrome.storage.local.get('auditLedger');
+      return { raw: String(auditLedger), decoded: new TextDecoder('latin1').decode(Uint8Array.fromBase64(auditLedger)) };
+    });
+    assert.ok(stored.decoded.startsWith('KFOB'), 'the audit log is stored in the sealed format');
+    for (const text of [stored.raw, stored.decoded]) {
+      assert.ok(!text.includes('summarise ticket') && !text.includes('T-42'), 'the audit log is stored in plaintext');
+    }
   });
 
   test('"ask me above $X": approve, reject and no answer in two minutes', async () => {

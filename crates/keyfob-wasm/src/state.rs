@@ -14,7 +14,7 @@ use keyfob_core::autolock::{idle_expired, DEFAULT_AUTO_LOCK_MINUTES};
 use keyfob_core::grants::GrantBook;
 use keyfob_core::metering::{AuditLedger, BudgetBook};
 use keyfob_core::random::make_bytes;
-use keyfob_core::vault::{UnlockThrottle, Vault, VaultKey};
+use keyfob_core::vault::{open_record, seal_record, UnlockThrottle, Vault, VaultKey};
 use keyfob_core::CoreError;
 use std::cell::RefCell;
 use wasm_bindgen::JsValue;
@@ -40,11 +40,34 @@ pub struct Engine {
     last_activity_saved_ms: u64,
     /// Money and tokens committed per origin and period (metering).
     pub budgets: BudgetBook,
-    /// Every proxied request, rolled up into daily totals as it ages.
-    pub ledger: AuditLedger,
+    /// Every proxied request, rolled up into daily totals as it ages. Stored sealed under
+    /// the vault key (apps' reasons and contexts may be private); read through `ledger()`.
+    ledger: AuditLedger,
+    /// The stored ledger, not yet opened because the wallet was locked when it loaded.
+    sealed_ledger: Option<Vec<u8>>,
+    /// A stored ledger that would not open (kept, never overwritten).
+    unreadable_ledger: Option<Vec<u8>>,
 }
 
 impl Engine {
+    /// The audit ledger, opened with the vault key the first time it is needed.
+    pub fn ledger(&mut self) -> EngineResult<&mut AuditLedger> {
+        if let Some(sealed) = self.sealed_ledger.take() {
+            let Some(unlocked) = &self.unlocked else {
+                self.sealed_ledger = Some(sealed);
+                return Err(CoreError::WalletLocked.into());
+            };
+            let opened = open_record(&sealed, &unlocked.key)
+                .ok()
+                .and_then(|plain| serde_json::from_slice::<AuditLedger>(&plain).ok());
+            match opened {
+                Some(ledger) => self.ledger = ledger,
+                None => self.unreadable_ledger = Some(sealed),
+            }
+        }
+        Ok(&mut self.ledger)
+    }
+
     /// `missing`, `locked` or `unlocked`, as pages and the popup name the wallet's state.
     pub fn wallet_state(&self) -> &'static str {
         match (self.vault_exists, self.unlocked.is_some()) {
@@ -149,7 +172,7 @@ async fn load() -> EngineResult<Engine> {
     let grants: GrantBook = storage::decode_json(&local[1])?.unwrap_or_default();
     let throttle: UnlockThrottle = storage::decode_json(&local[2])?.unwrap_or_default();
     let budgets: BudgetBook = storage::decode_json(&local[3])?.unwrap_or_default();
-    let ledger: AuditLedger = storage::decode_json(&local[4])?.unwrap_or_default();
+    let sealed_ledger = decode_b64(&local[4]).ok().flatten();
     let session_secret = match decode_b64(&session[1])? {
         Some(bytes) if bytes.len() == 32 => {
             let mut secret = Zeroizing::new([0u8; 32]);
@@ -181,7 +204,9 @@ async fn load() -> EngineResult<Engine> {
         last_activity_ms,
         last_activity_saved_ms: last_activity_ms,
         budgets,
-        ledger,
+        ledger: AuditLedger::default(),
+        sealed_ledger,
+        unreadable_ledger: None,
     };
     if engine.lock_if_idle(now_ms()) || (engine.unlocked.is_none() && !session[0].is_undefined()) {
         storage::remove(Area::Session, &[storage::VAULT_KEY]).await?;
@@ -262,6 +287,8 @@ pub async fn touch() -> EngineResult<()> {
 
 /// Locks now: the derived key leaves memory and session storage.
 pub async fn lock() -> EngineResult<()> {
+    // The ledger is sealed with the key that is about to go: write it first.
+    save_metering().await?;
     with(|e| {
         e.unlocked = None;
         Ok(())
@@ -271,8 +298,11 @@ pub async fn lock() -> EngineResult<()> {
 
 /// Locks if idle time ran out (called by the alarm and before each use).
 pub async fn enforce_auto_lock() -> EngineResult<()> {
-    if with(|e| Ok(e.lock_if_idle(now_ms())))? {
-        storage::remove(Area::Session, &[storage::VAULT_KEY]).await?;
+    let idle = with(|e| {
+        Ok(e.unlocked.is_some() && idle_expired(e.last_activity_ms, now_ms(), e.auto_lock_minutes))
+    })?;
+    if idle {
+        lock().await?;
     }
     Ok(())
 }
@@ -296,16 +326,33 @@ pub fn save_metering_soon() {
     });
 }
 
-async fn save_metering() -> EngineResult<()> {
-    let (budgets, ledger) = with(|e| {
+/// Writes the budget book, and the audit ledger sealed under the vault key (only while
+/// unlocked, and only once it was opened: a ledger never read is never overwritten).
+pub async fn save_metering() -> EngineResult<()> {
+    let (budgets, ledger, unreadable) = with(|e| {
+        let budgets = storage::encode_json(&e.budgets)?;
+        let ledger = match (&e.unlocked, &e.sealed_ledger) {
+            (Some(u), None) => {
+                let plain = zeroize::Zeroizing::new(
+                    serde_json::to_vec(&e.ledger)
+                        .map_err(|err| CoreError::Internal(err.to_string()))?,
+                );
+                Some(B64.encode(seal_record(&u.key, &plain, &mut BrowserRandom)?))
+            }
+            _ => None,
+        };
         Ok((
-            storage::encode_json(&e.budgets)?,
-            storage::encode_json(&e.ledger)?,
+            budgets,
+            ledger,
+            e.unreadable_ledger.take().map(|b| B64.encode(b)),
         ))
     })?;
-    storage::set(
-        Area::Local,
-        &[(storage::BUDGETS, budgets), (storage::AUDIT, ledger)],
-    )
-    .await
+    let mut pairs = vec![(storage::BUDGETS, budgets)];
+    if let Some(ledger) = ledger {
+        pairs.push((storage::AUDIT, ledger.into()));
+    }
+    if let Some(old) = unreadable {
+        pairs.push((storage::AUDIT_UNREADABLE, old.into()));
+    }
+    storage::set(Area::Local, &pairs).await
 }

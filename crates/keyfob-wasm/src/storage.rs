@@ -34,6 +34,7 @@ pub const GRANTS: &str = "grants";
 pub const THROTTLE: &str = "unlockThrottle";
 pub const BUDGETS: &str = "budgets";
 pub const AUDIT: &str = "auditLedger";
+pub const AUDIT_UNREADABLE: &str = "auditLedgerUnreadable";
 pub const VAULT_KEY: &str = "vaultKey";
 pub const SESSION_SECRET: &str = "sessionSecret";
 pub const LAST_ACTIVITY: &str = "lastActivityMs";

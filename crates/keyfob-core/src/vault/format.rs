@@ -47,6 +47,8 @@ pub enum SealedKind {
     Vault,
     /// An exported backup with its own password.
     Backup,
+    /// Other data sealed under the vault key (the audit log), see [`super::seal_record`].
+    Record,
 }
 
 impl SealedKind {
@@ -54,6 +56,7 @@ impl SealedKind {
         match self {
             Self::Vault => 1,
             Self::Backup => 2,
+            Self::Record => 3,
         }
     }
 
@@ -61,6 +64,7 @@ impl SealedKind {
         match b {
             1 => Some(Self::Vault),
             2 => Some(Self::Backup),
+            3 => Some(Self::Record),
             _ => None,
         }
     }
@@ -212,7 +216,7 @@ mod tests {
             Some(CoreError::VaultCorrupted)
         );
         assert_eq!(parse(b"").err(), Some(CoreError::VaultCorrupted));
-        for (at, value) in [(0, b'k'), (4, 0), (5, 0), (5, 3), (6, 2)] {
+        for (at, value) in [(0, b'k'), (4, 0), (5, 0), (5, 4), (6, 2)] {
             let mut b = good.clone();
             b[at] = value;
             assert_eq!(

@@ -32,6 +32,7 @@ mod kdf;
 mod password_policy;
 mod password_strength;
 mod plaintext;
+mod record;
 mod seal;
 mod throttle;
 
@@ -45,6 +46,7 @@ pub use format::{inspect, sealed_kind, HeaderInfo, SealedKind};
 pub use kdf::{derive_vault_key, KdfParams, VaultKey, SALT_LEN};
 pub use password_policy::{check_password_policy, MIN_CHARS as MIN_PASSWORD_CHARS};
 pub use password_strength::{estimate_password_strength, PasswordStrength};
+pub use record::{open_record, seal_record};
 pub use throttle::UnlockThrottle;
 
 use crate::random::{make_bytes, RandomSource};

@@ -35,23 +35,23 @@ pub fn usage(origin: Option<&str>, days: u32) -> EngineResult<JsValue> {
             Some(o) => vec![o.to_string()],
             None => e.grants.list().iter().map(|g| g.origin.clone()).collect(),
         };
-        let sites: Vec<_> = origins
-            .into_iter()
-            .map(|o| {
-                let limits = e
-                    .grants
-                    .get(&o)
-                    .map(|g| g.policy.budgets.clone())
-                    .unwrap_or_default();
-                let budgets = e.budgets.status(&o, &limits, &clock);
-                Site {
-                    summary: e.ledger.summary(&o),
-                    daily: e.ledger.daily_series(Some(&o), &clock, days),
-                    budgets,
-                    origin: o,
-                }
-            })
-            .collect();
+        e.ledger()?; // opened once, up front (fails only while locked)
+        let mut sites = Vec::with_capacity(origins.len());
+        for o in origins {
+            let limits = e
+                .grants
+                .get(&o)
+                .map(|g| g.policy.budgets.clone())
+                .unwrap_or_default();
+            let budgets = e.budgets.status(&o, &limits, &clock);
+            let ledger = e.ledger()?;
+            sites.push(Site {
+                summary: ledger.summary(&o),
+                daily: ledger.daily_series(Some(&o), &clock, days),
+                budgets,
+                origin: o,
+            });
+        }
         to_js(&sites)
     })
 }
@@ -65,7 +65,7 @@ pub fn list_audit(filter: &AuditFilter, limit: usize) -> EngineResult<JsValue> {
         total: usize,
     }
     state::with(|e| {
-        let matching = e.ledger.query(filter);
+        let matching = e.ledger()?.query(filter);
         let total = matching.len();
         let records: Vec<_> = matching.into_iter().take(limit.clamp(1, 5_000)).collect();
         to_js(&Page { records, total })
@@ -76,8 +76,8 @@ pub fn list_audit(filter: &AuditFilter, limit: usize) -> EngineResult<JsValue> {
 pub fn export_audit(filter: &AuditFilter, format: &str) -> EngineResult<JsValue> {
     let (text, mime, ext) = state::with(|e| {
         Ok(match format {
-            "json" => (e.ledger.export_json(filter), "application/json", "json"),
-            "csv" => (e.ledger.export_csv(filter), "text/csv", "csv"),
+            "json" => (e.ledger()?.export_json(filter), "application/json", "json"),
+            "csv" => (e.ledger()?.export_csv(filter), "text/csv", "csv"),
             _ => return Err(CoreError::InvalidInput("format must be json or csv".into()).into()),
         })
     })?;

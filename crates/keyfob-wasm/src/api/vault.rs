@@ -92,6 +92,8 @@ pub async fn unlock(password: String) -> EngineResult<()> {
 
 pub async fn change_password(old_password: String, new_password: String) -> EngineResult<JsValue> {
     let sealed = state::read_sealed().await?;
+    // The audit ledger is sealed under the current key: open it before the key changes.
+    state::with(|e| e.ledger().map(|_| ()))?;
     let (key, new_sealed) = state::with(|e| {
         let u = e.unlocked_mut()?;
         Ok(u.vault.change_password(
@@ -110,6 +112,7 @@ pub async fn change_password(old_password: String, new_password: String) -> Engi
     .await?;
     let vault = Vault::open(&new_sealed, &key)?;
     finish_unlock(vault, key).await?;
+    state::save_metering().await?;
     status().await
 }
 

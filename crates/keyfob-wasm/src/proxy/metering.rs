@@ -174,7 +174,7 @@ impl Ticket {
         };
         let _ = state::with(|e| {
             e.budgets.settle(self.reservation, outcome, &clock);
-            e.ledger.record(record, &clock, &RollupPolicy::default());
+            e.ledger()?.record(record, &clock, &RollupPolicy::default());
             Ok(())
         });
         state::save_metering_soon();
@@ -208,7 +208,7 @@ fn record_refusal(
         note: AppNote::default(),
     };
     let _ = state::with(|e| {
-        e.ledger.record(record, &clock, &RollupPolicy::default());
+        e.ledger()?.record(record, &clock, &RollupPolicy::default());
         Ok(())
     });
     state::save_metering_soon();
@@ -216,6 +216,6 @@ fn record_refusal(
 
 /// `session.getUsage()`: this origin's totals, and per provider.
 pub fn usage_of(origin: &str) -> EngineResult<JsValue> {
-    let summary = state::with(|e| Ok(e.ledger.summary(origin)))?;
+    let summary = state::with(|e| Ok(e.ledger()?.summary(origin)))?;
     crate::json::to_js(&summary)
 }

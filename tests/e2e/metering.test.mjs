@@ -88,6 +88,16 @@ describe('metering: usage, budgets, allow-lists, expiry, surfaces, audit', () =>
     assert.deepEqual(after, before);
   });
 
+  test('a key\'s "last used" is stored, so it survives a worker restart', async () => {
+    const used = (await wallet.listCredentials()).find((c) => c.provider === 'openai');
+    assert.ok(used.lastUsedMs, 'the proxied requests marked the key as used');
+    await new Promise((r) => setTimeout(r, 800)); // the vault write is coalesced (500 ms)
+    await h.browser.stopServiceWorker();
+    await h.browser.wakeServiceWorker({ cmd: 'vault.status' });
+    const after = (await wallet.listCredentials()).find((c) => c.provider === 'openai');
+    assert.equal(after.lastUsedMs, used.lastUsedMs);
+  });
+
   test('getUsage is per origin: another site sees none of it', async () => {
     const other = await h.newPage('/', h.pages.b);
     const connected = other.evaluate(() => window.keyfob.connect({ providers: ['openai'] }).then((s) => s.getUsage()));

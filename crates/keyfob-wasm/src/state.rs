@@ -314,6 +314,22 @@ thread_local! {
     static METERING_WRITE_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+thread_local! {
+    static VAULT_WRITE_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Schedules one write of the vault (coalesced), for bookkeeping such as "last used".
+pub fn save_vault_soon() {
+    if VAULT_WRITE_PENDING.with(|p| p.replace(true)) {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async {
+        chrome::sleep(METERING_WRITE_DELAY_MS).await;
+        VAULT_WRITE_PENDING.with(|p| p.set(false));
+        let _ = save_vault().await;
+    });
+}
+
 /// Schedules one write of the budget book and the audit ledger (coalesced).
 pub fn save_metering_soon() {
     if METERING_WRITE_PENDING.with(|p| p.replace(true)) {

@@ -16,6 +16,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, RequestInit};
 
+/// How stale a credential's stored "last used" may get before it is written again.
+const LAST_USED_RESOLUTION_MS: u64 = 60_000;
 /// Most body frames a request may send (512 KiB each → 2 GiB); more is abuse.
 const MAX_BODY_FRAMES: usize = 4096;
 
@@ -169,7 +171,7 @@ async fn authorise(exchange: &Exchange, head: &RequestHead) -> EngineResult<Auth
     state::enforce_auto_lock().await?;
     let provider = providers::find(&head.provider)?;
     let now = now_ms();
-    let (url, headers, policy) = state::with(|e| {
+    let (url, headers, policy, last_used_stale) = state::with(|e| {
         let presented = Some(head.session_key.as_str())
             .filter(|k| !k.is_empty())
             .or_else(|| session_key_from_headers(&head.headers));
@@ -202,9 +204,16 @@ async fn authorise(exchange: &Exchange, head: &RequestHead) -> EngineResult<Auth
         let url = planned.url.clone();
         let headers = planned.into_headers_with_key(credential.secret());
         let id = credential.id().to_string();
+        // "Last used" is shown to the minute: store it at most about once a minute.
+        let stale = credential
+            .last_used_ms()
+            .is_none_or(|t| now.saturating_sub(t) >= LAST_USED_RESOLUTION_MS);
         unlocked.vault.mark_used(&id, now);
-        Ok((url, headers, policy))
+        Ok((url, headers, policy, stale))
     })?;
+    if last_used_stale {
+        state::save_vault_soon();
+    }
     state::touch().await?;
 
     let out = Headers::new()?;

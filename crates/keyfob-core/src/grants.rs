@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::metering::policy::{self, GrantPolicy};
 use crate::providers::{self, truncate_for_message};
 use crate::random::{make_bytes, RandomSource};
+use crate::session;
 use crate::CoreError;
 
 /// One approved origin.
@@ -184,6 +185,32 @@ impl GrantBook {
             .ok_or(CoreError::OriginNotApproved)?;
         grant.policy = policy;
         Ok(())
+    }
+
+    /// The grant a proxied request may use: `origin`'s live grant covering `provider`, and
+    /// a session key for it. The key comes from the page: a request that presents one for
+    /// a grant that no longer exists (revoked) is `SessionInvalid`, so the app knows to
+    /// reconnect; one that presents none is `OriginNotApproved`.
+    pub fn authorise(
+        &self,
+        session_secret: &[u8; 32],
+        origin: &str,
+        provider: &str,
+        presented: Option<&str>,
+        now_ms: u64,
+    ) -> Result<&Grant, CoreError> {
+        let grant = match (self.check(origin, provider, now_ms), presented) {
+            (Ok(grant), _) => grant,
+            (Err(CoreError::OriginNotApproved), Some(_)) => return Err(CoreError::SessionInvalid),
+            (Err(other), _) => return Err(other),
+        };
+        session::verify_session_key(
+            session_secret,
+            origin,
+            &grant.nonce,
+            presented.unwrap_or(""),
+        )?;
+        Ok(grant)
     }
 
     /// Whether `origin` has a grant that has not expired.
@@ -408,5 +435,40 @@ mod tests {
         assert_eq!(book.list().len(), 1);
         let empty: Result<GrantBook, _> = serde_json::from_str("{}");
         assert_eq!(empty.map(|b| b.list().len()).ok(), Some(0));
+    }
+
+    #[test]
+    fn authorise_needs_a_live_grant_and_its_session_key() {
+        let secret = [9u8; 32];
+        let mut book = GrantBook::default();
+        let none = book.authorise(&secret, SITE, "openai", None, 0).map(|_| ());
+        assert_eq!(none, Err(CoreError::OriginNotApproved));
+        let stale = book
+            .authorise(&secret, SITE, "openai", Some("kfs_old"), 0)
+            .map(|_| ());
+        assert_eq!(stale, Err(CoreError::SessionInvalid));
+        approve(&mut book, &["openai"], 0, Some(100)).expect("ok");
+        let nonce = book.get(SITE).expect("grant").nonce.clone();
+        let key = session::derive_session_key(&secret, SITE, &nonce);
+        assert!(book
+            .authorise(&secret, SITE, "openai", Some(&key), 1)
+            .is_ok());
+        let wrong = book
+            .authorise(&secret, SITE, "openai", Some("kfs_wrong"), 1)
+            .map(|_| ());
+        assert_eq!(wrong, Err(CoreError::SessionInvalid));
+        let missing = book.authorise(&secret, SITE, "openai", None, 1).map(|_| ());
+        assert_eq!(missing, Err(CoreError::SessionInvalid));
+        let other = book
+            .authorise(&secret, SITE, "anthropic", Some(&key), 1)
+            .map(|_| ());
+        assert_eq!(
+            other,
+            Err(CoreError::ProviderNotGranted("anthropic".into()))
+        );
+        let expired = book
+            .authorise(&secret, SITE, "openai", Some(&key), 100)
+            .map(|_| ());
+        assert_eq!(expired, Err(CoreError::GrantExpired));
     }
 }

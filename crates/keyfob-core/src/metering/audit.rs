@@ -431,58 +431,56 @@ impl AuditLedger {
                 .map(|c| serde_json::to_string(c).unwrap_or_default());
             push_row(
                 &mut out,
-                &[
-                    "request".into(),
-                    iso_date((r.time_ms / 86_400_000) as i64),
-                    iso_time(r.time_ms),
-                    r.origin.clone(),
-                    r.provider.clone(),
-                    r.model.clone().unwrap_or_default(),
-                    r.path.clone(),
-                    r.status.to_string(),
-                    r.error_code.clone().unwrap_or_default(),
-                    t.requests.to_string(),
-                    t.errors.to_string(),
-                    t.input_tokens.to_string(),
-                    t.output_tokens.to_string(),
-                    t.cache_read_tokens.to_string(),
-                    t.cache_write_tokens.to_string(),
-                    r.cost_nano_usd.map(super::usd_decimal).unwrap_or_default(),
-                    t.unpriced_requests.to_string(),
-                    r.duration_ms.to_string(),
-                    r.usage_complete.to_string(),
-                    r.note.reason.clone().unwrap_or_default(),
-                    context.unwrap_or_default(),
-                ],
+                &cells(
+                    [
+                        "request".into(),
+                        iso_date((r.time_ms / 86_400_000) as i64),
+                        iso_time(r.time_ms),
+                        r.origin.clone(),
+                        r.provider.clone(),
+                        r.model.clone().unwrap_or_default(),
+                        r.path.clone(),
+                        r.status.to_string(),
+                        r.error_code.clone().unwrap_or_default(),
+                    ],
+                    &t,
+                    [
+                        r.cost_nano_usd.map(super::usd_decimal).unwrap_or_default(),
+                        t.unpriced_requests.to_string(),
+                        r.duration_ms.to_string(),
+                        r.usage_complete.to_string(),
+                        r.note.reason.clone().unwrap_or_default(),
+                        context.unwrap_or_default(),
+                    ],
+                ),
             );
         }
         for d in self.daily.iter().filter(|d| filter.matches_daily(d)) {
             let t = &d.totals;
             push_row(
                 &mut out,
-                &[
-                    "daily".into(),
-                    iso_date(d.day),
-                    String::new(),
-                    d.origin.clone(),
-                    d.provider.clone(),
-                    d.model.clone().unwrap_or_default(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    t.requests.to_string(),
-                    t.errors.to_string(),
-                    t.input_tokens.to_string(),
-                    t.output_tokens.to_string(),
-                    t.cache_read_tokens.to_string(),
-                    t.cache_write_tokens.to_string(),
-                    super::usd_decimal(t.cost_nano_usd),
-                    t.unpriced_requests.to_string(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ],
+                &cells(
+                    [
+                        "daily".into(),
+                        iso_date(d.day),
+                        String::new(),
+                        d.origin.clone(),
+                        d.provider.clone(),
+                        d.model.clone().unwrap_or_default(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ],
+                    t,
+                    [
+                        super::usd_decimal(t.cost_nano_usd),
+                        t.unpriced_requests.to_string(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ],
+                ),
             );
         }
         out
@@ -493,6 +491,26 @@ impl AuditLedger {
 pub const CSV_HEADER: &str = "kind,date,time_utc,origin,provider,model,path,status,error_code,\
 requests,errors,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,\
 unpriced_requests,duration_ms,usage_complete,reason,context";
+
+/// One CSV row: the leading cells, the request/token counts of `t`, the trailing cells.
+fn cells<const A: usize, const B: usize>(
+    lead: [String; A],
+    t: &Totals,
+    tail: [String; B],
+) -> Vec<String> {
+    let counts = [
+        t.requests,
+        t.errors,
+        t.input_tokens,
+        t.output_tokens,
+        t.cache_read_tokens,
+        t.cache_write_tokens,
+    ];
+    lead.into_iter()
+        .chain(counts.iter().map(u64::to_string))
+        .chain(tail)
+        .collect()
+}
 
 fn push_row(out: &mut String, cells: &[String]) {
     for (i, cell) in cells.iter().enumerate() {

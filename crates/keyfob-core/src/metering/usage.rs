@@ -192,6 +192,12 @@ impl ResponseMeter {
         meter
     }
 
+    /// Whether this meter reads the body at all (not for audio, images, files or
+    /// unmetered calls): the caller can skip copying bytes that would be ignored.
+    pub fn is_reading(&self) -> bool {
+        !matches!(self.mode, Mode::Ignore)
+    }
+
     /// Feeds the next chunk of the body, exactly as received.
     pub fn feed(&mut self, chunk: &[u8]) {
         match &mut self.mode {
@@ -693,5 +699,12 @@ mod tests {
             Dialect::for_request("groq", "/openai/v1/chat/completions"),
             Dialect::OpenAi
         );
+    }
+
+    #[test]
+    fn is_reading_only_for_bodies_that_carry_usage() {
+        assert!(ResponseMeter::new(Dialect::OpenAi, Some("text/event-stream")).is_reading());
+        assert!(ResponseMeter::new(Dialect::OpenAi, Some("application/json")).is_reading());
+        assert!(!ResponseMeter::new(Dialect::OpenAi, Some("audio/mpeg")).is_reading());
     }
 }

@@ -8,7 +8,7 @@ use crate::state;
 use js_sys::Uint8Array;
 use keyfob_core::metering::GrantPolicy;
 use keyfob_core::request::{plan, PageRequest};
-use keyfob_core::session::{session_key_from_headers, verify_session_key};
+use keyfob_core::session::session_key_from_headers;
 use keyfob_core::{providers, CoreError};
 use serde::Deserialize;
 use std::cell::{Cell, RefCell};
@@ -108,14 +108,14 @@ impl Exchange {
                 body = Some(assemble_body(&self.body.borrow())?);
                 self.body.borrow_mut().clear();
             }
-            let admitted = metering::admit(
-                &pass.origin,
-                pass.provider,
-                &head.url,
-                &head.headers,
-                body.as_ref(),
-                &pass.policy,
-            )
+            let admitted = metering::admit(metering::Admission {
+                origin: &pass.origin,
+                provider: pass.provider,
+                url: &head.url,
+                headers: &head.headers,
+                body: body.as_ref(),
+                policy: &pass.policy,
+            })
             .await;
             let (mut ticket, rewritten) = admitted?;
             if let Some(body) = rewritten.or(body) {
@@ -175,20 +175,9 @@ async fn authorise(exchange: &Exchange, head: &RequestHead) -> EngineResult<Auth
         let presented = Some(head.session_key.as_str())
             .filter(|k| !k.is_empty())
             .or_else(|| session_key_from_headers(&head.headers));
-        let grant = match (e.grants.check(&origin, provider.id, now), presented) {
-            (Ok(grant), _) => grant,
-            // A stale session (revoked or expired grant) is SESSION_INVALID, so the app knows to reconnect.
-            (Err(CoreError::OriginNotApproved), Some(_)) => {
-                return Err(CoreError::SessionInvalid.into())
-            }
-            (Err(other), _) => return Err(other.into()),
-        };
-        verify_session_key(
-            &e.session_secret,
-            &origin,
-            &grant.nonce,
-            presented.unwrap_or(""),
-        )?;
+        let grant = e
+            .grants
+            .authorise(&e.session_secret, &origin, provider.id, presented, now)?;
         let policy = grant.policy.clone();
         let unlocked = e.unlocked_mut()?;
         let credential = unlocked

@@ -38,40 +38,47 @@ pub fn clock() -> LocalClock {
     }
 }
 
+/// A request about to go upstream, as the metering checks see it.
+pub struct Admission<'a> {
+    pub origin: &'a str,
+    pub provider: &'static str,
+    pub url: &'a str,
+    pub headers: &'a [(String, String)],
+    pub body: Option<&'a Uint8Array>,
+    pub policy: &'a GrantPolicy,
+}
+
 /// The checks that must pass before anything goes upstream. Returns the ticket and, when
-/// usage reporting had to be switched on, the body to send instead.
-pub async fn admit(
-    origin: &str,
-    provider: &'static str,
-    url: &str,
-    headers: &[(String, String)],
-    body: Option<&Uint8Array>,
-    policy: &GrantPolicy,
-) -> EngineResult<(Ticket, Option<Uint8Array>)> {
+/// usage reporting had to be switched on, the body to send instead. A refusal is audited.
+pub async fn admit(request: Admission<'_>) -> EngineResult<(Ticket, Option<Uint8Array>)> {
     let mut model = None;
-    let admitted = checked(origin, provider, url, headers, body, policy, &mut model).await;
+    let admitted = checked(&request, &mut model).await;
     if let Err(error) = &admitted {
+        let (status, code) = (error.http_status(), error.code());
         record_refusal(
-            origin,
-            provider,
-            url,
+            request.origin,
+            request.provider,
+            request.url,
             model,
-            error.http_status(),
-            error.code(),
+            status,
+            code,
         );
     }
     admitted
 }
 
 async fn checked(
-    origin: &str,
-    provider: &'static str,
-    url: &str,
-    headers: &[(String, String)],
-    body: Option<&Uint8Array>,
-    policy: &GrantPolicy,
+    request: &Admission<'_>,
     model: &mut Option<String>,
 ) -> EngineResult<(Ticket, Option<Uint8Array>)> {
+    let Admission {
+        origin,
+        provider,
+        url,
+        headers,
+        body,
+        policy,
+    } = *request;
     let path = path_of(url);
     let note = read_note(headers)?;
     let content_type = headers
@@ -135,7 +142,8 @@ impl Ticket {
     }
 
     pub fn feed(&mut self, bytes: &Uint8Array) {
-        if let Some(meter) = &mut self.meter {
+        // The copy into WASM memory is made only for a body the meter actually reads.
+        if let Some(meter) = self.meter.as_mut().filter(|m| m.is_reading()) {
             meter.feed(&bytes.to_vec());
         }
     }

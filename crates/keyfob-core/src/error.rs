@@ -68,6 +68,8 @@ pub enum CoreError {
     AgentScopeMissing(String),
     #[error("invalid x-keyfob-reason or x-keyfob-context header: {0}")]
     InvalidContext(String),
+    #[error("{0}")]
+    StorageFailed(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -106,6 +108,7 @@ impl CoreError {
             Self::GrantExpired => "GRANT_EXPIRED",
             Self::AgentScopeMissing(_) => "AGENT_SCOPE_MISSING",
             Self::InvalidContext(_) => "INVALID_CONTEXT",
+            Self::StorageFailed(_) => "STORAGE_FAILED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -134,6 +137,7 @@ impl CoreError {
             Self::Unavailable(_) => 501,
             Self::WorkerRestarted | Self::RandomUnavailable => 503,
             Self::UpstreamTimeout => 504,
+            Self::StorageFailed(_) => 507,
             Self::VaultCorrupted | Self::VaultVersionUnsupported | Self::Internal(_) => 500,
         }
     }

@@ -12,5 +12,6 @@ pub mod metering;
 pub mod providers;
 pub mod request;
 pub mod session;
+pub mod wallet;
 
 pub use error::CoreError;

@@ -98,7 +98,7 @@ proptest! {
         max_records in 0..30usize,
         offset in -720..840i32,
     ) {
-        let policy = RollupPolicy { keep_days, max_records };
+        let policy = RollupPolicy { keep_days, max_records, ..RollupPolicy::default() };
         let mut ledger = AuditLedger::default();
         let mut all = Vec::new();
         let mut now = START_DAY * DAY_MS;

@@ -33,6 +33,14 @@ pub struct RollupPolicy {
     pub keep_days: u32,
     /// At most this many records stay whole (oldest roll up first).
     pub max_records: usize,
+    /// About this many bytes of records at most, as stored: past it the oldest records
+    /// lose their app notes first, then roll up. Keeps the log inside the storage quota.
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: usize,
+}
+
+fn default_max_bytes() -> usize {
+    RollupPolicy::default().max_bytes
 }
 
 impl Default for RollupPolicy {
@@ -40,6 +48,7 @@ impl Default for RollupPolicy {
         Self {
             keep_days: 30,
             max_records: 5_000,
+            max_bytes: 2 << 20,
         }
     }
 }
@@ -77,6 +86,30 @@ pub struct AuditRecord {
 impl AuditRecord {
     fn is_error(&self) -> bool {
         self.status == 0 || self.status >= 400 || self.error_code.is_some()
+    }
+}
+
+/// About how many bytes a record takes when stored (its JSON): fixed fields plus the
+/// strings it carries. Cheap enough to compute for every record.
+fn approx_size(r: &AuditRecord) -> usize {
+    const FIXED: usize = 260;
+    let context: usize = r.note.context.as_ref().map_or(0, |c| {
+        c.iter().map(|(k, v)| k.len() + 6 + value_size(v)).sum()
+    });
+    FIXED
+        + r.origin.len()
+        + r.provider.len()
+        + r.model.as_ref().map_or(0, String::len)
+        + r.path.len()
+        + r.error_code.as_ref().map_or(0, String::len)
+        + r.note.reason.as_ref().map_or(0, |s| s.len() + 12)
+        + context
+}
+
+fn value_size(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::String(s) => s.len() + 2,
+        _ => 24,
     }
 }
 
@@ -260,7 +293,7 @@ impl AuditFilter {
 }
 
 /// Recent records plus daily totals of everything older.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditLedger {
     #[serde(default)]
@@ -268,13 +301,32 @@ pub struct AuditLedger {
     /// Sorted by (day, origin, provider, model), one entry per key.
     #[serde(default)]
     daily: Vec<DailyTotal>,
+    /// The approximate stored size of `records` (recomputed after loading).
+    #[serde(skip)]
+    record_bytes: Option<usize>,
+}
+
+impl PartialEq for AuditLedger {
+    /// Ledgers are equal when their records and totals are (the size cache aside).
+    fn eq(&self, other: &Self) -> bool {
+        self.records == other.records && self.daily == other.daily
+    }
 }
 
 impl AuditLedger {
     /// Appends a record, then rolls up what the policy no longer keeps whole.
     pub fn record(&mut self, record: AuditRecord, clock: &LocalClock, policy: &RollupPolicy) {
+        let size = self.record_bytes() + approx_size(&record);
+        self.record_bytes = Some(size);
         self.records.push_back(record);
         self.roll_up(clock, policy);
+    }
+
+    /// The approximate stored size of the records kept whole.
+    pub fn record_bytes(&mut self) -> usize {
+        *self
+            .record_bytes
+            .get_or_insert_with(|| self.records.iter().map(approx_size).sum())
     }
 
     /// Folds records older than `keep_days`, then the oldest beyond `max_records`, into
@@ -293,6 +345,31 @@ impl AuditLedger {
                 self.fold(&r, clock);
             }
         }
+        self.record_bytes = None;
+        self.trim_to(policy.max_bytes, clock);
+    }
+
+    /// Over `max_bytes`: app notes go first, oldest first; then the oldest records roll up.
+    fn trim_to(&mut self, max_bytes: usize, clock: &LocalClock) {
+        let mut size = self.record_bytes();
+        for r in self.records.iter_mut() {
+            if size <= max_bytes {
+                break;
+            }
+            if r.note != AppNote::default() {
+                let before = approx_size(r);
+                r.note = AppNote::default();
+                size -= before - approx_size(r);
+            }
+        }
+        while size > max_bytes {
+            let Some(r) = self.records.pop_front() else {
+                break;
+            };
+            size -= approx_size(&r);
+            self.fold(&r, clock);
+        }
+        self.record_bytes = Some(size);
     }
 
     fn fold(&mut self, r: &AuditRecord, clock: &LocalClock) {
@@ -602,6 +679,7 @@ mod tests {
         let policy = RollupPolicy {
             keep_days: 2,
             max_records: 3,
+            ..RollupPolicy::default()
         };
         let clock = LocalClock::utc(10 * DAY);
         for (i, day) in [5u64, 6, 8, 9, 9, 10].iter().enumerate() {
@@ -641,6 +719,7 @@ mod tests {
         let policy = RollupPolicy {
             keep_days: 1,
             max_records: 100,
+            ..RollupPolicy::default()
         };
         let clock = LocalClock::utc(20_454 * DAY + 1000);
         ledger.record(rec(20_450 * DAY, A, "openai", 4, Some(10)), &clock, &policy);

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::audit::AuditLedger;
 use super::calendar::{month_index, week_start, LocalClock};
 use super::format_usd;
 use crate::CoreError;
@@ -232,6 +233,21 @@ impl BudgetBook {
 
     /// Commits spending that had no reservation.
     pub fn commit(&mut self, origin: &str, amount: Amount, clock: &LocalClock) {
+        let (cost, unpriced) = match amount.cost_nano_usd {
+            Some(cost) => (cost, 0),
+            None => (0, 1),
+        };
+        self.add_spent(origin, clock, amount.tokens, cost, unpriced);
+    }
+
+    fn add_spent(
+        &mut self,
+        origin: &str,
+        clock: &LocalClock,
+        tokens: u64,
+        cost: u64,
+        unpriced: u64,
+    ) {
         let windows = self.spent.entry(origin.to_string()).or_default();
         for period in Period::ALL {
             let window = period.window(clock);
@@ -242,11 +258,43 @@ impl BudgetBook {
                     ..Spent::default()
                 };
             }
-            spent.tokens = spent.tokens.saturating_add(amount.tokens);
-            match amount.cost_nano_usd {
-                Some(cost) => spent.cost_nano_usd = spent.cost_nano_usd.saturating_add(cost),
-                None => spent.unpriced_requests += 1,
-            }
+            spent.tokens = spent.tokens.saturating_add(tokens);
+            spent.cost_nano_usd = spent.cost_nano_usd.saturating_add(cost);
+            spent.unpriced_requests = spent.unpriced_requests.saturating_add(unpriced);
+        }
+    }
+
+    /// Replaces committed spending with what `ledger` recorded (when the stored book was
+    /// damaged): every record and daily total, in time order, in its own windows.
+    pub fn rebuild_from(&mut self, ledger: &AuditLedger, clock: &LocalClock) {
+        self.spent.clear();
+        let at = |ms: u64| LocalClock {
+            now_ms: ms,
+            utc_offset_minutes: clock.utc_offset_minutes,
+        };
+        let offset_ms = i64::from(clock.utc_offset_minutes) * 60_000;
+        for daily in ledger.daily_totals() {
+            let start = (daily.day * 86_400_000 - offset_ms).max(0);
+            let when = at(u64::try_from(start).unwrap_or(0));
+            let t = &daily.totals;
+            let tokens = t.input_tokens.saturating_add(t.output_tokens);
+            self.add_spent(
+                &daily.origin,
+                &when,
+                tokens,
+                t.cost_nano_usd,
+                t.unpriced_requests,
+            );
+        }
+        let mut records: Vec<_> = ledger.records().collect();
+        records.sort_by_key(|r| r.time_ms);
+        for r in records {
+            let tokens = r.usage.total_tokens();
+            let (cost, unpriced) = match r.cost_nano_usd {
+                Some(cost) => (cost, 0),
+                None => (0, 1),
+            };
+            self.add_spent(&r.origin, &at(r.time_ms), tokens, cost, unpriced);
         }
     }
 

@@ -55,6 +55,7 @@
 //! - [`calendar`]: local days, weeks and months.
 
 pub mod audit;
+pub mod body_scan;
 pub mod budget;
 pub mod calendar;
 pub mod context;

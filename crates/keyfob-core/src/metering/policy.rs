@@ -130,6 +130,12 @@ impl GrantPolicy {
         Ok(())
     }
 
+    /// Whether enforcing this policy needs the request's model: a model allow-list, a
+    /// budget or an approval threshold. (Surfaces are judged by path alone.)
+    pub fn needs_model(&self) -> bool {
+        !self.models.allows_all() || !self.budgets.is_empty() || self.ask_above_nano_usd.is_some()
+    }
+
     /// The checks that need only the path and the model: surface, then model.
     pub fn check_request(&self, path: &str, model: Option<&str>) -> Result<(), CoreError> {
         if let Some(surface) = classify_surface(path) {

@@ -23,6 +23,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::body_scan::BodyFacts;
 use crate::providers::truncate_for_message;
 use crate::CoreError;
 
@@ -392,6 +393,35 @@ pub fn add_include_usage(provider_id: &str, path: &str, body: &[u8]) -> Option<V
 }
 
 /// Byte spans of a JSON object's members.
+/// The facts of a request to `provider_id` (`method`, `path`) whose body read as `body`.
+pub fn facts(
+    provider_id: &str,
+    method: &str,
+    path: &str,
+    body: BodyFacts,
+) -> Result<RequestFacts, CoreError> {
+    let facts = RequestFacts {
+        model: model_from_path(provider_id, path).or(body.model),
+        max_output_tokens: body.max_output_tokens,
+        choices: body.choices.max(1),
+        stream: body.stream || path.ends_with(":streamGenerateContent"),
+        generates: method == "POST" && generates(path),
+        billable: billable(path),
+        body_bytes: body.body_bytes,
+    };
+    if let Some(model) = &facts.model {
+        check_model(model)?;
+    }
+    Ok(facts)
+}
+
+/// Whether a request to `path` may get usage reporting switched on (a streaming chat
+/// completion to a provider that accepts `stream_options.include_usage`).
+pub fn may_add_include_usage(provider_id: &str, path: &str) -> bool {
+    INCLUDE_USAGE_PROVIDERS.contains(&provider_id)
+        && (path.ends_with("/chat/completions") || path.ends_with("/completions"))
+}
+
 struct ObjectSpans {
     open: usize,
     members: Vec<Member>,

@@ -46,6 +46,15 @@ impl UnlockThrottle {
         self.last_failure_ms = now_ms;
     }
 
+    /// The counter to use when the stored one was damaged: as if the free attempts were
+    /// used up at `now_ms`, so a damaged record never grants extra guesses.
+    pub fn after_damage(now_ms: u64) -> Self {
+        Self {
+            failures: FREE_ATTEMPTS,
+            last_failure_ms: now_ms,
+        }
+    }
+
     /// Clears the count after a successful unlock.
     pub fn reset(&mut self) {
         *self = Self::default();
@@ -159,5 +168,16 @@ mod tests {
         assert_eq!(back, t);
         let empty: UnlockThrottle = serde_json::from_str("{}").expect("defaults");
         assert_eq!(empty, UnlockThrottle::default());
+    }
+
+    #[test]
+    fn a_damaged_counter_starts_in_back_off() {
+        let t = UnlockThrottle::after_damage(1_000);
+        assert_eq!(t.free_attempts_left(), 0);
+        assert!(matches!(
+            t.check(1_001),
+            Err(CoreError::UnlockBackoff { retry_after_ms }) if retry_after_ms == BASE_DELAY_MS - 1
+        ));
+        assert!(t.check(1_000 + BASE_DELAY_MS).is_ok());
     }
 }

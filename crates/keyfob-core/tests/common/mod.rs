@@ -2,6 +2,8 @@
 //! known-answer file reader, and paths under `tests/data/`.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod wallet;
+
 use std::path::PathBuf;
 
 use keyfob_core::random::RandomSource;

@@ -1,0 +1,335 @@
+//! Connect: which providers a caller may use, decided by the user.
+//!
+//! Rules, in order:
+//! 1. A caller asks for 1 to [`MAX_REQUESTED_PROVIDERS`] known providers.
+//! 2. A live grant that covers every *required* provider connects at once; otherwise the
+//!    user is asked in an extension window.
+//! 3. At most one approval per caller is pending (a second `connect` gets
+//!    `APPROVAL_PENDING`, unless it resumes the one that is open after a worker restart),
+//!    and at most [`MAX_PENDING_APPROVALS`] in all.
+//! 4. The user may approve only providers that were asked for (chosen ⊆ requested),
+//!    and at least one of them; anything else is a rejection.
+//! 5. A required provider without a stored key fails the connect with
+//!    `PROVIDER_KEY_MISSING` (the grant stays, so adding the key is enough).
+//!
+//! Pending approvals live in session storage, so the window still works after a worker
+//! restart; the waiting `connect` calls live in the glue.
+
+use std::collections::BTreeMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use super::caller::Caller;
+use super::store::Record;
+use super::Wallet;
+use crate::metering::LocalClock;
+use crate::providers;
+use crate::random::make_bytes;
+use crate::session::derive_session_key;
+use crate::CoreError;
+
+/// Most providers one `connect` may ask for; more is a confused or hostile page.
+pub const MAX_REQUESTED_PROVIDERS: usize = 20;
+/// Most connect approvals waiting at once, across all callers.
+pub const MAX_PENDING_APPROVALS: usize = 4;
+
+/// A provider a caller asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestedProvider {
+    pub id: String,
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// A connect approval waiting for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingApproval {
+    pub id: String,
+    pub origin: String,
+    pub providers: Vec<RequestedProvider>,
+    pub window_id: Option<i32>,
+    pub created_at_ms: u64,
+}
+
+/// Pending connect approvals (stored in session storage).
+#[derive(Debug, Default)]
+pub(crate) struct Approvals {
+    pending: BTreeMap<String, PendingApproval>,
+}
+
+impl Approvals {
+    pub(crate) fn from_stored(list: Vec<PendingApproval>) -> Self {
+        Self {
+            pending: list.into_iter().map(|p| (p.id.clone(), p)).collect(),
+        }
+    }
+
+    pub(crate) fn stored(&self) -> Vec<&PendingApproval> {
+        self.pending.values().collect()
+    }
+
+    pub(crate) fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+/// What a `connect` leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectStep {
+    Connected(Session),
+    /// Wait for the user's decision on `approval`; open its window first unless it is
+    /// already open (a resumed connect).
+    Ask {
+        approval: String,
+        open_window: bool,
+    },
+}
+
+/// What a connected page gets: its session key and its providers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub session_key: String,
+    pub origin: String,
+    pub providers: BTreeMap<String, Availability>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Availability {
+    /// Granted, and a key is stored (true while locked: the page cannot know).
+    pub available: bool,
+}
+
+/// The user's answer in the approval window.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    pub approve: bool,
+    #[serde(default)]
+    pub providers: Vec<String>,
+    pub expires_in_ms: Option<u64>,
+}
+
+/// A decided approval: the caller it was for, and whether it was approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    pub approval: String,
+    pub origin: String,
+    pub approved: bool,
+}
+
+impl Wallet {
+    /// A caller asks to connect with `requested` providers.
+    pub fn connect(
+        &mut self,
+        caller: &Caller,
+        requested: &[RequestedProvider],
+        resume: bool,
+        clock: &LocalClock,
+    ) -> Result<ConnectStep, CoreError> {
+        self.tick(clock);
+        if requested.is_empty() || requested.len() > MAX_REQUESTED_PROVIDERS {
+            return Err(CoreError::BadRequest(format!(
+                "ask for between 1 and {MAX_REQUESTED_PROVIDERS} providers"
+            )));
+        }
+        for p in requested {
+            providers::find(&p.id)?;
+        }
+        if self.covers(caller, requested, clock.now_ms) {
+            return self
+                .session_with_keys(caller, requested)
+                .map(ConnectStep::Connected);
+        }
+        let origin = caller.grant_key();
+        if let Some(open) = self.approvals.pending.values().find(|p| p.origin == origin) {
+            if resume {
+                return Ok(ConnectStep::Ask {
+                    approval: open.id.clone(),
+                    open_window: false,
+                });
+            }
+            return Err(CoreError::ApprovalPending);
+        }
+        if self.approvals.pending.len() >= MAX_PENDING_APPROVALS {
+            return Err(CoreError::ApprovalPending);
+        }
+        let id = format!(
+            "apr_{}",
+            URL_SAFE_NO_PAD.encode(make_bytes::<12>(&mut *self.rng)?)
+        );
+        self.approvals.pending.insert(
+            id.clone(),
+            PendingApproval {
+                id: id.clone(),
+                origin: origin.to_string(),
+                providers: requested.to_vec(),
+                window_id: None,
+                created_at_ms: clock.now_ms,
+            },
+        );
+        self.persistence
+            .mark(Record::PendingApprovals, clock.now_ms, 0);
+        Ok(ConnectStep::Ask {
+            approval: id,
+            open_window: true,
+        })
+    }
+
+    /// After the user decided: the session, or why there is none.
+    pub fn connect_decided(
+        &mut self,
+        caller: &Caller,
+        requested: &[RequestedProvider],
+        approved: bool,
+        clock: &LocalClock,
+    ) -> Result<Session, CoreError> {
+        self.tick(clock);
+        if !approved || !self.covers(caller, requested, clock.now_ms) {
+            return Err(CoreError::UserRejected);
+        }
+        self.session_with_keys(caller, requested)
+    }
+
+    /// The session of a caller whose grant is live, if any (a page reloaded).
+    pub fn reconnect(&mut self, caller: &Caller, clock: &LocalClock) -> Option<Session> {
+        self.tick(clock);
+        let live = self.grants.is_live(caller.grant_key(), clock.now_ms);
+        live.then(|| self.session(caller)).and_then(Result::ok)
+    }
+
+    /// Whether a live grant covers every required provider.
+    fn covers(&self, caller: &Caller, requested: &[RequestedProvider], now: u64) -> bool {
+        let origin = caller.grant_key();
+        self.grants.is_live(origin, now)
+            && requested
+                .iter()
+                .filter(|p| p.required)
+                .all(|p| self.grants.check(origin, &p.id, now).is_ok())
+    }
+
+    fn session_with_keys(
+        &self,
+        caller: &Caller,
+        requested: &[RequestedProvider],
+    ) -> Result<Session, CoreError> {
+        if let Ok(open) = self.open() {
+            let missing = requested
+                .iter()
+                .find(|p| p.required && open.vault.credential_for_provider(&p.id).is_none());
+            if let Some(p) = missing {
+                return Err(CoreError::ProviderKeyMissing(p.id.clone()));
+            }
+        }
+        self.session(caller)
+    }
+
+    /// `{sessionKey, origin, providers: {id: {available}}}` for a granted caller.
+    pub fn session(&self, caller: &Caller) -> Result<Session, CoreError> {
+        let origin = caller.grant_key();
+        let grant = self
+            .grants
+            .get(origin)
+            .ok_or(CoreError::OriginNotApproved)?;
+        Ok(Session {
+            session_key: derive_session_key(&self.session_secret, origin, &grant.nonce),
+            origin: origin.to_string(),
+            providers: self.availability(origin),
+        })
+    }
+
+    /// Each granted provider, and whether a key is stored for it.
+    pub fn availability(&self, origin: &str) -> BTreeMap<String, Availability> {
+        let Some(grant) = self.grants.get(origin) else {
+            return BTreeMap::new();
+        };
+        grant
+            .providers
+            .iter()
+            .map(|id| {
+                let available = self
+                    .open()
+                    .map_or(true, |o| o.vault.credential_for_provider(id).is_some());
+                (id.clone(), Availability { available })
+            })
+            .collect()
+    }
+
+    /// The glue opened the approval's window.
+    pub fn approval_window_opened(&mut self, approval: &str, window_id: Option<i32>, now: u64) {
+        if let Some(p) = self.approvals.pending.get_mut(approval) {
+            p.window_id = window_id;
+            self.persistence.mark(Record::PendingApprovals, now, 0);
+        }
+    }
+
+    /// The pending approval `id`, if it is still waiting.
+    pub fn pending_approval(&self, id: &str) -> Result<&PendingApproval, CoreError> {
+        self.approvals
+            .pending
+            .get(id)
+            .ok_or_else(|| CoreError::InvalidInput("this approval is no longer pending".into()))
+    }
+
+    /// Every pending approval, oldest first.
+    pub fn pending_approvals(&self) -> Vec<&PendingApproval> {
+        let mut list: Vec<_> = self.approvals.pending.values().collect();
+        list.sort_by_key(|p| p.created_at_ms);
+        list
+    }
+
+    /// The user's answer. An approval must name only requested providers.
+    pub fn decide_approval(
+        &mut self,
+        id: &str,
+        decision: &Decision,
+        clock: &LocalClock,
+    ) -> Result<Decided, CoreError> {
+        let pending = self.pending_approval(id)?.clone();
+        let approved = decision.approve && !decision.providers.is_empty();
+        let now = clock.now_ms;
+        if approved {
+            let requested = |c: &String| pending.providers.iter().any(|p| &p.id == c);
+            if let Some(extra) = decision.providers.iter().find(|c| !requested(c)) {
+                return Err(CoreError::InvalidInput(format!(
+                    "{} was not requested",
+                    providers::truncate_for_message(extra)
+                )));
+            }
+            let expires = decision.expires_in_ms.map(|ms| now.saturating_add(ms));
+            self.grants.approve(
+                &pending.origin,
+                decision.providers.clone(),
+                now,
+                expires,
+                &mut *self.rng,
+            )?;
+            self.persistence.mark(Record::Grants, now, 0);
+        }
+        self.approvals.pending.remove(id);
+        self.persistence.mark(Record::PendingApprovals, now, 0);
+        Ok(Decided {
+            approval: id.to_string(),
+            origin: pending.origin,
+            approved,
+        })
+    }
+
+    /// A window closed: every approval shown in it is rejected.
+    pub fn connect_window_closed(&mut self, window_id: i32, clock: &LocalClock) -> Vec<Decided> {
+        let ids: Vec<String> = self
+            .approvals
+            .pending
+            .values()
+            .filter(|p| p.window_id == Some(window_id))
+            .map(|p| p.id.clone())
+            .collect();
+        ids.iter()
+            .filter_map(|id| self.decide_approval(id, &Decision::default(), clock).ok())
+            .collect()
+    }
+}

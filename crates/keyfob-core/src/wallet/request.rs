@@ -1,0 +1,630 @@
+//! One proxied request ("exchange"), as a state machine the glue drives.
+//!
+//! ```text
+//! begin_request ──► Refuse                       (not authorised: not audited)
+//!      │
+//!      ├─► ReadBody ── request_body* ── request_body_end ─┐
+//!      └──────────────────────────────────────────────────┤
+//!                                                          ▼
+//!                        policy: surface, model, pre-flight cost ──► Refuse (audited)
+//!                                    │
+//!                   above the site's threshold? ──► Ask ── decide_request ── continue_request
+//!                                    │
+//!                        budget reservation ──► Refuse (audited)
+//!                                    ▼
+//!                      Send(exact upstream request, the key set last)
+//!                                    │
+//!          response_head ── response_body* ── end_request ──► settlement + audit record
+//! ```
+//!
+//! Order of checks, for every caller: grant and session key, lock state and key
+//! presence, URL and path allow-list with headers planned, the app's note, then the
+//! body's facts, surface gates, model allow-list, estimate, per-request approval, budget
+//! reservation. Nothing goes upstream before all have passed. From the reservation on,
+//! every exchange ends in exactly one settlement ([`super::charge`]).
+
+use std::collections::BTreeMap;
+
+use zeroize::Zeroize;
+
+use super::caller::Caller;
+use super::charge::{self, End};
+use super::store::Record;
+use super::Wallet;
+use crate::metering::body_scan::BodyReader;
+use crate::metering::{
+    self, audit::path_of, context::read_note, request_body, AppNote, AuditRecord, GrantPolicy,
+    LocalClock, RequestFacts, ReservationId, ResponseMeter, RollupPolicy,
+};
+use crate::providers::{self, Provider};
+use crate::request::{plan, PageRequest, UpstreamPlan};
+use crate::session::session_key_from_headers;
+use crate::CoreError;
+
+/// How stale a credential's stored "last used" may get before it is written again.
+const LAST_USED_RESOLUTION_MS: u64 = 60_000;
+/// Bodies up to this size are kept for the one rewrite Keyfob makes (usage reporting).
+const MAX_REWRITTEN_BODY: usize = 4 << 20;
+
+/// Identifies an exchange while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExchangeId(pub u64);
+
+/// A request as the caller sent it (every field untrusted).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestHead<'a> {
+    pub provider: &'a str,
+    pub method: &'a str,
+    pub url: &'a str,
+    pub headers: &'a [(String, String)],
+    /// The session key bound to the caller's `createFetch`; else the SDK's auth header.
+    pub session_key: Option<&'a str>,
+    pub has_body: bool,
+}
+
+/// What the glue does next.
+#[derive(Debug)]
+pub enum Step {
+    /// Feed the body with [`Wallet::request_body`] while [`Wallet::wants_body`], then
+    /// call [`Wallet::request_body_end`].
+    ReadBody,
+    /// Open the per-request approval window for `approval`; wait for
+    /// [`Wallet::decide_request`] (or time out after `timeout_ms`), then call
+    /// [`Wallet::continue_request`].
+    Ask { approval: String, timeout_ms: u64 },
+    /// Send exactly this upstream.
+    Send(Upstream),
+    /// Answer the caller with this error. The exchange is over.
+    Refuse(CoreError),
+}
+
+/// The exact upstream request.
+pub struct Upstream {
+    pub method: &'static str,
+    pub url: String,
+    /// Forwarded headers, the credential header last. Zeroised when dropped.
+    pub headers: Vec<(String, String)>,
+    pub body: UpstreamBody,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &self.headers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.headers {
+            value.zeroize();
+        }
+    }
+}
+
+/// Which body goes upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamBody {
+    None,
+    /// The body exactly as the caller sent it.
+    AsReceived,
+    /// The caller's body with usage reporting switched on.
+    Replaced(Vec<u8>),
+}
+
+/// A per-request approval waiting for the user.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestApproval {
+    pub id: String,
+    #[serde(skip)]
+    pub exchange: ExchangeId,
+    pub origin: String,
+    pub provider: String,
+    pub model: Option<String>,
+    /// The estimated maximum cost for people (`$0.42`), or `None` when unknown.
+    pub estimated_max_usd: Option<String>,
+    pub estimated_tokens: u64,
+    #[serde(skip)]
+    pub window_id: Option<i32>,
+}
+
+/// No answer in this time is a rejection.
+pub const REQUEST_APPROVAL_TIMEOUT_MS: u64 = 120_000;
+
+#[derive(Default)]
+pub(crate) struct Exchanges {
+    open: BTreeMap<ExchangeId, Exchange>,
+    approvals: BTreeMap<String, RequestApproval>,
+    next: u64,
+}
+
+impl Exchanges {
+    pub(crate) fn in_flight(&self) -> usize {
+        self.open.len()
+    }
+}
+
+struct Exchange {
+    caller: Caller,
+    provider: &'static Provider,
+    policy: GrantPolicy,
+    path: String,
+    note: AppNote,
+    started_ms: u64,
+    has_body: bool,
+    plan: Option<UpstreamPlan>,
+    reader: Option<BodyReader>,
+    /// A copy of a small body that may need usage reporting switched on.
+    body_copy: Option<Vec<u8>>,
+    facts: Option<RequestFacts>,
+    estimate: metering::Amount,
+    reservation: Option<ReservationId>,
+    decision: Option<bool>,
+    meter: Option<ResponseMeter>,
+    status: Option<u16>,
+}
+
+impl Wallet {
+    /// A caller's request arrives: authorise it and say what to do next.
+    pub fn begin_request(
+        &mut self,
+        caller: &Caller,
+        head: &RequestHead<'_>,
+        clock: &LocalClock,
+    ) -> (ExchangeId, Step) {
+        self.tick(clock);
+        self.exchanges.next += 1;
+        let id = ExchangeId(self.exchanges.next);
+        let exchange = match self.authorise(caller, head, clock) {
+            Ok(exchange) => exchange,
+            Err(error) => return (id, Step::Refuse(error)),
+        };
+        self.touch(clock.now_ms);
+        let note = read_note(head.headers);
+        self.exchanges.open.insert(id, exchange);
+        let step = match note {
+            Err(error) => self.refuse(id, error, clock),
+            Ok(note) => {
+                if let Some(ex) = self.exchanges.open.get_mut(&id) {
+                    ex.note = note;
+                }
+                if head.has_body {
+                    Step::ReadBody
+                } else {
+                    self.admit(id, 0, clock)
+                }
+            }
+        };
+        (id, step)
+    }
+
+    /// The checks that need no body: grant, session key, lock, key, URL and headers.
+    fn authorise(
+        &self,
+        caller: &Caller,
+        head: &RequestHead<'_>,
+        clock: &LocalClock,
+    ) -> Result<Exchange, CoreError> {
+        let provider = providers::find(head.provider)?;
+        let origin = caller.grant_key();
+        let presented = head
+            .session_key
+            .filter(|k| !k.is_empty())
+            .or_else(|| session_key_from_headers(head.headers));
+        let grant = self.grants.authorise(
+            &self.session_secret,
+            origin,
+            provider.id,
+            presented,
+            clock.now_ms,
+        )?;
+        let credential = self
+            .open()?
+            .vault
+            .credential_for_provider(provider.id)
+            .ok_or_else(|| CoreError::ProviderKeyMissing(provider.id.to_string()))?;
+        let page = PageRequest {
+            method: head.method,
+            url: head.url,
+            headers: head.headers,
+        };
+        let planned = plan(provider, credential.base_url(), &page)?;
+        let content_type = head
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str());
+        let path = path_of(&planned.url);
+        let rewritable = request_body::may_add_include_usage(provider.id, &path);
+        Ok(Exchange {
+            caller: caller.clone(),
+            provider,
+            policy: grant.policy.clone(),
+            path,
+            note: AppNote::default(),
+            started_ms: clock.now_ms,
+            has_body: head.has_body,
+            plan: Some(planned),
+            reader: head.has_body.then(|| BodyReader::new(content_type)),
+            body_copy: (head.has_body && rewritable).then(Vec::new),
+            facts: None,
+            estimate: metering::Amount::ZERO,
+            reservation: None,
+            decision: None,
+            meter: None,
+            status: None,
+        })
+    }
+
+    /// Whether the body reader still needs bytes (the glue may stop copying them in).
+    pub fn wants_body(&self, id: ExchangeId) -> bool {
+        self.exchanges.open.get(&id).is_some_and(|ex| {
+            ex.body_copy.is_some() || ex.reader.as_ref().is_some_and(BodyReader::wants_more)
+        })
+    }
+
+    /// The next piece of the request body.
+    pub fn request_body(&mut self, id: ExchangeId, chunk: &[u8]) {
+        let Some(ex) = self.exchanges.open.get_mut(&id) else {
+            return;
+        };
+        if let Some(reader) = ex.reader.as_mut().filter(|r| r.wants_more()) {
+            reader.feed(chunk);
+        }
+        if let Some(copy) = &mut ex.body_copy {
+            if copy.len() + chunk.len() <= MAX_REWRITTEN_BODY {
+                copy.extend_from_slice(chunk);
+            } else {
+                ex.body_copy = None; // too large to rewrite: sent as received
+            }
+        }
+    }
+
+    /// The whole body has arrived (`total_bytes` long): run the policy.
+    pub fn request_body_end(
+        &mut self,
+        id: ExchangeId,
+        total_bytes: u64,
+        clock: &LocalClock,
+    ) -> Step {
+        self.admit(id, total_bytes, clock)
+    }
+
+    /// Body facts, policy, estimate, approval, reservation.
+    fn admit(&mut self, id: ExchangeId, total_bytes: u64, clock: &LocalClock) -> Step {
+        let Some(ex) = self.exchanges.open.get_mut(&id) else {
+            return Step::Refuse(CoreError::BadRequest("unknown request".into()));
+        };
+        let read = match ex.reader.take() {
+            Some(reader) => reader.finish(total_bytes),
+            None => Ok(Default::default()),
+        };
+        let method = ex.plan.as_ref().map_or("GET", |p| p.method.as_str());
+        let read =
+            read.and_then(|body| request_body::facts(ex.provider.id, method, &ex.path, body));
+        let facts = match read {
+            Ok(facts) => facts,
+            // A body the reader cannot read is refused where a policy needs its model;
+            // otherwise it goes on with its model unknown (and so its cost unknown).
+            Err(error) if ex.policy.needs_model() => return self.refuse(id, error, clock),
+            Err(error) => {
+                let fallback =
+                    request_body::facts(ex.provider.id, method, &ex.path, Default::default());
+                match fallback {
+                    Ok(facts) => facts,
+                    Err(_) => return self.refuse(id, error, clock),
+                }
+            }
+        };
+        let checked = ex.policy.check_request(&ex.path, facts.model.as_deref());
+        ex.estimate = metering::estimate(ex.provider.id, &facts);
+        ex.facts = Some(facts);
+        if let Err(error) = checked {
+            return self.refuse(id, error, clock);
+        }
+        if ex.policy.needs_approval(&ex.estimate) {
+            return self.ask(id, clock);
+        }
+        self.reserve_and_send(id, clock)
+    }
+
+    fn ask(&mut self, id: ExchangeId, clock: &LocalClock) -> Step {
+        let approval = match crate::random::make_bytes::<12>(&mut *self.rng) {
+            Ok(bytes) => format!("req_{}", base64_url(&bytes)),
+            Err(error) => return self.refuse(id, error, clock),
+        };
+        let Some(ex) = self.exchanges.open.get(&id) else {
+            return Step::Refuse(CoreError::BadRequest("unknown request".into()));
+        };
+        let model = ex.facts.as_ref().and_then(|f| f.model.clone());
+        self.exchanges.approvals.insert(
+            approval.clone(),
+            RequestApproval {
+                id: approval.clone(),
+                exchange: id,
+                origin: ex.caller.label().to_string(),
+                provider: ex.provider.id.to_string(),
+                model,
+                estimated_max_usd: ex.estimate.cost_nano_usd.map(metering::format_usd),
+                estimated_tokens: ex.estimate.tokens,
+                window_id: None,
+            },
+        );
+        Step::Ask {
+            approval,
+            timeout_ms: REQUEST_APPROVAL_TIMEOUT_MS,
+        }
+    }
+
+    /// The per-request approval `approval`, as its window shows it.
+    pub fn request_approval(&self, approval: &str) -> Result<&RequestApproval, CoreError> {
+        self.exchanges
+            .approvals
+            .get(approval)
+            .ok_or_else(|| CoreError::InvalidInput("this request is no longer waiting".into()))
+    }
+
+    pub fn request_window_opened(&mut self, approval: &str, window_id: Option<i32>) {
+        if let Some(a) = self.exchanges.approvals.get_mut(approval) {
+            a.window_id = window_id;
+        }
+    }
+
+    /// The user's answer (also a timeout or a closed window). Returns the exchange to
+    /// wake, and the window to close; unknown ids are ignored.
+    pub fn decide_request(
+        &mut self,
+        approval: &str,
+        approve: bool,
+    ) -> Option<(ExchangeId, Option<i32>)> {
+        let waiting = self.exchanges.approvals.remove(approval)?;
+        let ex = self.exchanges.open.get_mut(&waiting.exchange)?;
+        ex.decision = Some(approve);
+        Some((waiting.exchange, waiting.window_id))
+    }
+
+    /// The exchanges whose approval was shown in a window that closed (rejected).
+    pub fn request_window_closed(&mut self, window_id: i32) -> Vec<ExchangeId> {
+        let ids: Vec<String> = self
+            .exchanges
+            .approvals
+            .values()
+            .filter(|a| a.window_id == Some(window_id))
+            .map(|a| a.id.clone())
+            .collect();
+        ids.iter()
+            .filter_map(|id| self.decide_request(id, false).map(|(ex, _)| ex))
+            .collect()
+    }
+
+    /// After the user's answer: send, or refuse.
+    pub fn continue_request(&mut self, id: ExchangeId, clock: &LocalClock) -> Step {
+        let decision = self.exchanges.open.get(&id).and_then(|ex| ex.decision);
+        match decision {
+            Some(true) => self.reserve_and_send(id, clock),
+            _ => self.refuse(id, CoreError::UserRejected, clock),
+        }
+    }
+
+    fn reserve_and_send(&mut self, id: ExchangeId, clock: &LocalClock) -> Step {
+        let Some(ex) = self.exchanges.open.get_mut(&id) else {
+            return Step::Refuse(CoreError::BadRequest("unknown request".into()));
+        };
+        // Every request reserves and settles, with or without limits, so spending is
+        // counted from the start and a budget set later sees what was already spent.
+        let reserved = self.budgets.reserve(
+            ex.caller.grant_key(),
+            &ex.policy.budgets,
+            ex.estimate,
+            clock,
+        );
+        match reserved {
+            Ok(reservation) => ex.reservation = Some(reservation),
+            Err(error) => return self.refuse(id, error, clock),
+        }
+        match self.upstream(id, clock.now_ms) {
+            Ok(upstream) => Step::Send(upstream),
+            Err(error) => {
+                if let Some(r) = self
+                    .exchanges
+                    .open
+                    .get_mut(&id)
+                    .and_then(|ex| ex.reservation.take())
+                {
+                    self.budgets.release(r);
+                }
+                self.refuse(id, error, clock)
+            }
+        }
+    }
+
+    /// The upstream request, built now: the grant, lock state and key are checked again
+    /// (an approval may have waited minutes), and the key is set last.
+    fn upstream(&mut self, id: ExchangeId, now: u64) -> Result<Upstream, CoreError> {
+        let ex = self
+            .exchanges
+            .open
+            .get_mut(&id)
+            .ok_or_else(|| CoreError::BadRequest("unknown request".into()))?;
+        self.grants
+            .check(ex.caller.grant_key(), ex.provider.id, now)?;
+        let provider = ex.provider;
+        let plan = ex
+            .plan
+            .take()
+            .ok_or_else(|| CoreError::Internal("request sent twice".into()))?;
+        let rewritten = ex
+            .body_copy
+            .take()
+            .and_then(|copy| request_body::add_include_usage(provider.id, &ex.path, &copy));
+        let body = match (ex.has_body, rewritten) {
+            (false, _) => UpstreamBody::None,
+            (true, Some(bytes)) => UpstreamBody::Replaced(bytes),
+            (true, None) => UpstreamBody::AsReceived,
+        };
+        let WalletSlot::Unlocked(open) = &mut self.slot else {
+            return Err(CoreError::WalletLocked);
+        };
+        let credential = open
+            .vault
+            .credential_for_provider(provider.id)
+            .ok_or_else(|| CoreError::ProviderKeyMissing(provider.id.to_string()))?;
+        let method = method_name(&plan.method);
+        let url = plan.url.clone();
+        let headers = plan.into_headers_with_key(credential.secret());
+        let stale = credential
+            .last_used_ms()
+            .is_none_or(|t| now.saturating_sub(t) >= LAST_USED_RESOLUTION_MS);
+        let credential_id = credential.id().to_string();
+        open.vault.mark_used(&credential_id, now);
+        if stale {
+            self.persistence
+                .mark(Record::Vault, now, super::persist::COALESCE_MS);
+        }
+        Ok(Upstream {
+            method,
+            url,
+            headers,
+            body,
+        })
+    }
+
+    /// The response's status and content type arrived. Returns whether the meter reads
+    /// the body (the glue copies bytes in only then).
+    pub fn response_head(
+        &mut self,
+        id: ExchangeId,
+        status: u16,
+        content_type: Option<&str>,
+    ) -> bool {
+        let Some(ex) = self.exchanges.open.get_mut(&id) else {
+            return false;
+        };
+        ex.status = Some(status);
+        let meter = match &ex.facts {
+            Some(facts) => {
+                ResponseMeter::for_request(ex.provider.id, &ex.path, facts, content_type)
+            }
+            None => return false,
+        };
+        let reading = meter.is_reading();
+        ex.meter = Some(meter);
+        reading
+    }
+
+    /// The next piece of the response body, exactly as the caller receives it.
+    pub fn response_body(&mut self, id: ExchangeId, chunk: &[u8]) {
+        if let Some(meter) = self
+            .exchanges
+            .open
+            .get_mut(&id)
+            .and_then(|ex| ex.meter.as_mut())
+        {
+            meter.feed(chunk);
+        }
+    }
+
+    /// The exchange is over: settle its reservation and record it. Returns the record.
+    pub fn end_request(
+        &mut self,
+        id: ExchangeId,
+        end: End,
+        clock: &LocalClock,
+    ) -> Option<AuditRecord> {
+        let ex = self.exchanges.open.remove(&id)?;
+        self.exchanges.approvals.retain(|_, a| a.exchange != id);
+        let metered = ex.meter.map(ResponseMeter::finish);
+        let model = metered
+            .as_ref()
+            .and_then(|m| m.model.clone())
+            .or_else(|| ex.facts.as_ref().and_then(|f| f.model.clone()));
+        let charged = charge::charge(
+            &mut self.budgets,
+            ex.reservation,
+            end,
+            ex.status,
+            metered.as_ref(),
+            ex.provider.id,
+            model.as_deref(),
+            clock,
+        );
+        let record = AuditRecord {
+            time_ms: ex.started_ms,
+            origin: ex.caller.label().to_string(),
+            provider: ex.provider.id.to_string(),
+            model,
+            path: ex.path,
+            status: ex.status.unwrap_or(0),
+            error_code: end.error_code().map(str::to_string),
+            usage: metered.as_ref().and_then(|m| m.usage).unwrap_or_default(),
+            usage_complete: metered.is_some_and(|m| m.complete),
+            cost_nano_usd: charged.cost_nano_usd,
+            duration_ms: clock.now_ms.saturating_sub(ex.started_ms),
+            note: ex.note,
+        };
+        self.record(record.clone(), clock);
+        Some(record)
+    }
+
+    /// A refusal after the caller was authorised: nothing was sent, it cost nothing, and
+    /// the user sees it in the activity log.
+    fn refuse(&mut self, id: ExchangeId, error: CoreError, clock: &LocalClock) -> Step {
+        if let Some(ex) = self.exchanges.open.remove(&id) {
+            self.exchanges.approvals.retain(|_, a| a.exchange != id);
+            if let Some(r) = ex.reservation {
+                self.budgets.release(r);
+            }
+            let record = AuditRecord {
+                time_ms: clock.now_ms,
+                origin: ex.caller.label().to_string(),
+                provider: ex.provider.id.to_string(),
+                model: ex.facts.and_then(|f| f.model),
+                path: ex.path,
+                status: error.http_status(),
+                error_code: Some(error.code().to_string()),
+                cost_nano_usd: Some(0),
+                note: AppNote::default(),
+                ..AuditRecord::default()
+            };
+            self.record(record, clock);
+        }
+        Step::Refuse(error)
+    }
+
+    /// Appends to the audit log (kept aside while locked, appended when it reopens).
+    fn record(&mut self, record: AuditRecord, clock: &LocalClock) {
+        match self.ledger_mut() {
+            Ok(ledger) => ledger.record(record, clock, &RollupPolicy::default()),
+            Err(_) => self.audit_backlog.push(record),
+        }
+        self.persistence
+            .mark(Record::Audit, clock.now_ms, super::persist::COALESCE_MS);
+        self.persistence
+            .mark(Record::Budgets, clock.now_ms, super::persist::COALESCE_MS);
+    }
+
+    /// How many exchanges are running.
+    pub fn requests_in_flight(&self) -> usize {
+        self.exchanges.in_flight()
+    }
+}
+
+use super::WalletSlot;
+
+fn method_name(method: &str) -> &'static str {
+    match method {
+        "POST" => "POST",
+        "DELETE" => "DELETE",
+        _ => "GET",
+    }
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    URL_SAFE_NO_PAD.encode(bytes)
+}

@@ -1,0 +1,207 @@
+//! The connect flow of the Wallet: grants, approvals and their limits.
+
+mod common;
+
+use common::wallet::*;
+use keyfob_core::wallet::connect::{
+    ConnectStep, Decision, RequestedProvider, MAX_PENDING_APPROVALS,
+};
+use keyfob_core::CoreError;
+
+fn ask(h: &mut Harness, origin: &str, providers: &[&str]) -> Result<ConnectStep, CoreError> {
+    let clock = h.clock();
+    h.wallet
+        .connect(&site(origin), &requested(providers), false, &clock)
+}
+
+fn approval_id(step: ConnectStep) -> String {
+    match step {
+        ConnectStep::Ask {
+            approval,
+            open_window,
+        } => {
+            assert!(open_window);
+            approval
+        }
+        ConnectStep::Connected(_) => panic!("connected without asking"),
+    }
+}
+
+fn decide(h: &mut Harness, id: &str, approve: bool, providers: &[&str]) -> Result<bool, CoreError> {
+    let decision = Decision {
+        approve,
+        providers: providers.iter().map(|p| p.to_string()).collect(),
+        expires_in_ms: None,
+    };
+    let clock = h.clock();
+    h.wallet
+        .decide_approval(id, &decision, &clock)
+        .map(|d| d.approved)
+}
+
+#[test]
+fn a_covering_grant_connects_without_asking() {
+    let mut h = Harness::connected();
+    let step = ask(&mut h, SITE, &["openai"]).expect("connect");
+    let ConnectStep::Connected(session) = step else {
+        panic!("asked again");
+    };
+    assert_eq!(session.session_key, h.session_key());
+    assert!(session.providers["openai"].available);
+    // An optional provider that is not granted does not make it ask.
+    let clock = h.clock();
+    let optional = [
+        RequestedProvider {
+            id: "openai".into(),
+            required: true,
+        },
+        RequestedProvider {
+            id: "gemini".into(),
+            required: false,
+        },
+    ];
+    let step = h
+        .wallet
+        .connect(&site(SITE), &optional, false, &clock)
+        .expect("connect");
+    assert!(matches!(step, ConnectStep::Connected(_)));
+}
+
+#[test]
+fn one_pending_approval_per_site_and_a_cap_on_all() {
+    let mut h = Harness::connected();
+    let first = approval_id(ask(&mut h, OTHER, &["openai"]).expect("ask"));
+    assert_eq!(
+        ask(&mut h, OTHER, &["openai"]),
+        Err(CoreError::ApprovalPending)
+    );
+    let clock = h.clock();
+    let resumed = h
+        .wallet
+        .connect(&site(OTHER), &requested(&["openai"]), true, &clock);
+    assert_eq!(
+        resumed,
+        Ok(ConnectStep::Ask {
+            approval: first,
+            open_window: false
+        })
+    );
+    for i in 1..MAX_PENDING_APPROVALS {
+        ask(&mut h, &format!("https://s{i}.example"), &["openai"]).expect("room");
+    }
+    assert_eq!(
+        ask(&mut h, "https://one-too-many.example", &["openai"]),
+        Err(CoreError::ApprovalPending)
+    );
+    assert_eq!(
+        h.wallet.status(h.now).pending_approvals,
+        MAX_PENDING_APPROVALS
+    );
+}
+
+#[test]
+fn only_requested_providers_can_be_approved() {
+    let mut h = Harness::connected();
+    let id = approval_id(ask(&mut h, OTHER, &["openai"]).expect("ask"));
+    assert!(
+        matches!(decide(&mut h, &id, true, &["openai", "anthropic"]), Err(CoreError::InvalidInput(m)) if m.contains("anthropic"))
+    );
+    assert!(
+        h.wallet.pending_approval(&id).is_ok(),
+        "a bad answer leaves it pending"
+    );
+    assert_eq!(
+        decide(&mut h, &id, true, &[]),
+        Ok(false),
+        "approving nothing is a rejection"
+    );
+    let clock = h.clock();
+    let after = h
+        .wallet
+        .connect_decided(&site(OTHER), &requested(&["openai"]), false, &clock);
+    assert_eq!(after, Err(CoreError::UserRejected));
+    assert!(h
+        .wallet
+        .grants(h.now)
+        .iter()
+        .all(|g| g.grant.origin != OTHER));
+}
+
+#[test]
+fn a_closed_window_rejects_and_pending_approvals_survive_a_worker_restart() {
+    let mut h = Harness::connected();
+    let id = approval_id(ask(&mut h, OTHER, &["openai"]).expect("ask"));
+    h.wallet.approval_window_opened(&id, Some(42), h.now);
+    h.restart_worker();
+    assert_eq!(
+        h.wallet.pending_approval(&id).map(|p| p.window_id),
+        Ok(Some(42))
+    );
+    let clock = h.clock();
+    let closed = h.wallet.connect_window_closed(42, &clock);
+    assert_eq!(closed.len(), 1);
+    assert!(!closed[0].approved);
+    assert!(h.wallet.pending_approval(&id).is_err());
+}
+
+#[test]
+fn a_required_provider_without_a_key_fails_but_the_grant_stays() {
+    let mut h = Harness::connected();
+    let id = approval_id(ask(&mut h, OTHER, &["gemini"]).expect("ask"));
+    assert_eq!(decide(&mut h, &id, true, &["gemini"]), Ok(true));
+    let clock = h.clock();
+    let after = h
+        .wallet
+        .connect_decided(&site(OTHER), &requested(&["gemini"]), true, &clock);
+    assert_eq!(after, Err(CoreError::ProviderKeyMissing("gemini".into())));
+    assert!(h
+        .wallet
+        .grants(h.now)
+        .iter()
+        .any(|g| g.grant.origin == OTHER));
+    let availability = h.wallet.availability(OTHER);
+    assert!(!availability["gemini"].available);
+}
+
+#[test]
+fn revoking_tells_the_site_and_kills_its_session_key() {
+    let mut h = Harness::connected();
+    let notice = h.wallet.revoke(SITE, h.now).expect("was granted");
+    assert_eq!(
+        notice,
+        keyfob_core::wallet::views::Notice::Disconnected {
+            origin: SITE.into()
+        }
+    );
+    let out = h.call(
+        &Call::get("openai", "https://api.openai.com/v1/models"),
+        &Answer::json(b"{}"),
+    );
+    assert_eq!(out.refused, Some(CoreError::SessionInvalid));
+    let clock = h.clock();
+    assert_eq!(h.wallet.reconnect(&site(SITE), &clock), None);
+    let again = h.approve(SITE, &["openai"]);
+    assert_ne!(
+        again.session_key,
+        h.session_key(),
+        "a new grant has a new nonce"
+    );
+}
+
+#[test]
+fn bad_connect_requests_are_refused() {
+    let mut h = Harness::connected();
+    assert!(matches!(
+        ask(&mut h, OTHER, &[]),
+        Err(CoreError::BadRequest(_))
+    ));
+    let many: Vec<&str> = std::iter::repeat_n("openai", 21).collect();
+    assert!(matches!(
+        ask(&mut h, OTHER, &many),
+        Err(CoreError::BadRequest(_))
+    ));
+    assert!(matches!(
+        ask(&mut h, OTHER, &["nope"]),
+        Err(CoreError::UnknownProvider(_))
+    ));
+}

@@ -1,0 +1,346 @@
+//! The request flow of the Wallet, end to end through its public API: what goes upstream,
+//! what is refused (and whether it is audited), and what is charged.
+
+mod common;
+
+use common::wallet::*;
+use keyfob_core::metering::{
+    AuditFilter, BudgetLimit, GrantPolicy, ModelAllowList, Period, Surface,
+};
+use keyfob_core::wallet::charge::End;
+use keyfob_core::wallet::request::Step;
+use keyfob_core::CoreError;
+
+const CHAT: &str = "https://api.openai.com/v1/chat/completions";
+const CHAT_JSON: &[u8] = include_bytes!("data/metering/openai_chat.json");
+const CHAT_SSE: &[u8] = include_bytes!("data/metering/openai_chat_stream.sse");
+
+fn policy(h: &mut Harness, policy: GrantPolicy) {
+    let now = h.now;
+    h.wallet
+        .set_grant_policy(SITE, policy, now)
+        .expect("valid policy");
+}
+
+fn mini_only() -> GrantPolicy {
+    GrantPolicy {
+        models: ModelAllowList {
+            exact: vec!["gpt-4o-mini".into()],
+            prefixes: vec![],
+        },
+        ..GrantPolicy::default()
+    }
+}
+
+fn records(h: &Harness) -> usize {
+    h.wallet
+        .audit(&AuditFilter::default(), 5_000)
+        .expect("unlocked")
+        .total
+}
+
+#[test]
+fn an_allowed_call_goes_upstream_with_the_real_key_last_and_is_audited() {
+    let mut h = Harness::connected();
+    let body = br#"{"model":"gpt-4o-mini","messages":[]}"#;
+    let mut call = Call::post("openai", CHAT, body);
+    let session = format!("Bearer {}", h.session_key());
+    call.headers.push(("authorization".into(), session.clone()));
+    call.headers
+        .push(("x-keyfob-reason".into(), "summarise".into()));
+    let out = h.call(&call, &Answer::json(CHAT_JSON));
+    let (method, url, headers, sent) = out.sent.expect("sent");
+    assert_eq!((method.as_str(), url.as_str()), ("POST", CHAT));
+    assert_eq!(
+        headers.last(),
+        Some(&("authorization".to_string(), format!("Bearer {OPENAI_KEY}")))
+    );
+    assert!(headers
+        .iter()
+        .all(|(n, v)| *v != session && !n.starts_with("x-keyfob")));
+    assert_eq!(sent, body);
+    let record = out.record.expect("audited");
+    assert_eq!(record.model.as_deref(), Some("gpt-5-mini-2025-08-07"));
+    assert_eq!(
+        (record.usage.input_tokens, record.usage.output_tokens),
+        (19, 523)
+    );
+    assert!(record.usage_complete);
+    assert_eq!(record.note.reason.as_deref(), Some("summarise"));
+}
+
+#[test]
+fn the_upstream_method_is_the_planned_one() {
+    let mut h = Harness::connected();
+    let mut call = Call::get("openai", "https://api.openai.com/v1/models");
+    call.method = "get";
+    let out = h.call(&call, &Answer::json(b"{\"data\":[]}"));
+    assert_eq!(out.sent.expect("sent").0, "GET");
+    call.method = "";
+    assert_eq!(
+        h.call(&call, &Answer::json(b"{}")).sent.expect("sent").0,
+        "GET"
+    );
+}
+
+#[test]
+fn unauthorised_calls_are_refused_without_an_audit_record() {
+    let mut h = Harness::connected();
+    let mut call = Call::get("openai", "https://api.openai.com/v1/models");
+    h.session = None; // no session key
+    let out = h.call(&call, &Answer::json(b"{}"));
+    assert_eq!(out.refused, Some(CoreError::SessionInvalid));
+    call.provider = "anthropic";
+    h.session = Some(h.approve(SITE, &["openai"]));
+    let out = h.call(&call, &Answer::json(b"{}"));
+    assert!(matches!(
+        out.refused,
+        Some(CoreError::ProviderNotGranted(_))
+    ));
+    let call = Call::get("openai", "https://evil.test/v1/models");
+    assert!(matches!(
+        h.call(&call, &Answer::json(b"{}")).refused,
+        Some(CoreError::UrlNotAllowed(_))
+    ));
+    assert_eq!(records(&h), 0);
+}
+
+#[test]
+fn policy_refusals_happen_before_sending_and_are_audited() {
+    let mut h = Harness::connected();
+    policy(&mut h, mini_only());
+    let out = h.call(
+        &Call::post("openai", CHAT, br#"{"model":"gpt-4o"}"#),
+        &Answer::json(CHAT_JSON),
+    );
+    assert!(out.sent.is_none());
+    assert_eq!(
+        out.refused,
+        Some(CoreError::ModelNotAllowed("gpt-4o".into()))
+    );
+    let files = Call::post("openai", "https://api.openai.com/v1/files", b"{}");
+    let out = h.call(&files, &Answer::json(b"{}"));
+    assert!(matches!(out.refused, Some(CoreError::AgentScopeMissing(_))));
+    let page = h.wallet.audit(&AuditFilter::default(), 10).expect("log");
+    assert_eq!(page.total, 2);
+    assert_eq!(
+        page.records[1].error_code.as_deref(),
+        Some("MODEL_NOT_ALLOWED")
+    );
+    assert_eq!(page.records[1].model.as_deref(), Some("gpt-4o"));
+    assert_eq!(page.records[1].cost_nano_usd, Some(0));
+    let mut allowed = mini_only();
+    allowed.surfaces.push(Surface::Files);
+    policy(&mut h, allowed);
+    assert!(h.call(&files, &Answer::json(b"{}")).sent.is_some());
+}
+
+#[test]
+fn a_model_after_megabytes_of_body_is_still_found() {
+    // Hole: bodies over the meter's old 4 MiB read cap skipped every policy.
+    let mut h = Harness::connected();
+    policy(&mut h, mini_only());
+    let padding = "x".repeat(5 << 20);
+    let body = format!(r#"{{"messages":[{{"role":"user","content":"{padding}"}}],"model":"o3"}}"#);
+    let out = h.call(
+        &Call::post("openai", CHAT, body.as_bytes()),
+        &Answer::json(CHAT_JSON),
+    );
+    assert_eq!(out.refused, Some(CoreError::ModelNotAllowed("o3".into())));
+    assert!(out.sent.is_none());
+}
+
+#[test]
+fn a_budget_and_the_audit_log_agree_to_the_nano_dollar() {
+    let mut h = Harness::connected();
+    policy(
+        &mut h,
+        GrantPolicy {
+            budgets: vec![BudgetLimit {
+                period: Period::Month,
+                max_tokens: None,
+                max_cost_nano_usd: Some(1_000_000_000),
+            }],
+            ..GrantPolicy::default()
+        },
+    );
+    let chat = br#"{"model":"gpt-4o-mini","stream":true,"max_tokens":50,"messages":[]}"#;
+    let endings = [
+        (200, CHAT_SSE, End::Finished),
+        (200, &CHAT_SSE[..CHAT_SSE.len() / 2], End::Broken),
+        (200, &CHAT_SSE[..100], End::Aborted),
+        (429, &b"{\"error\":{}}"[..], End::Finished),
+    ];
+    for (status, body, end) in endings {
+        let answer = Answer {
+            status,
+            content_type: "text/event-stream",
+            body,
+            end,
+        };
+        h.call(&Call::post("openai", CHAT, chat), &answer)
+            .record
+            .expect("audited");
+    }
+    // Sent, but no answer: timed out; and nobody answered at all.
+    for end in [End::TimedOut, End::Unreachable] {
+        let (id, step) = h.begin(&Call::post("openai", CHAT, chat));
+        assert!(matches!(step, Step::Send(_)));
+        let clock = h.clock();
+        h.wallet.end_request(id, end, &clock).expect("audited");
+    }
+    let usage = h
+        .wallet
+        .site_usage(Some(SITE), 30, &h.clock())
+        .expect("usage");
+    let spent = usage[0].budgets[0].spent.cost_nano_usd;
+    let page = h.wallet.audit(&AuditFilter::default(), 100).expect("log");
+    let logged: u64 = page
+        .records
+        .iter()
+        .map(|r| r.cost_nano_usd.unwrap_or(0))
+        .sum();
+    assert_eq!(spent, logged, "budget and audit log disagree");
+    assert_eq!(usage[0].summary.total.totals.cost_nano_usd, spent);
+    assert_eq!(
+        usage[0].budgets[0].reserved.tokens, 0,
+        "a reservation was left open"
+    );
+    let unreachable = page.records[0];
+    assert_eq!(
+        unreachable.cost_nano_usd,
+        Some(0),
+        "nothing reached the provider"
+    );
+    assert_eq!(
+        unreachable.error_code.as_deref(),
+        Some("UPSTREAM_UNREACHABLE")
+    );
+    assert!(
+        page.records[1].cost_nano_usd > Some(0),
+        "a timed-out request may be billed"
+    );
+}
+
+#[test]
+fn an_unknown_model_is_never_free_under_a_usd_budget() {
+    let mut h = Harness::connected();
+    policy(
+        &mut h,
+        GrantPolicy {
+            budgets: vec![BudgetLimit {
+                period: Period::Day,
+                max_tokens: None,
+                max_cost_nano_usd: Some(5_000_000_000),
+            }],
+            ..GrantPolicy::default()
+        },
+    );
+    let out = h.call(
+        &Call::post("openai", CHAT, br#"{"model":"my-finetune"}"#),
+        &Answer::json(CHAT_JSON),
+    );
+    assert!(matches!(out.refused, Some(CoreError::BudgetExceeded(m)) if m.contains("unknown")));
+}
+
+#[test]
+fn streaming_chat_gets_usage_reporting_switched_on() {
+    let mut h = Harness::connected();
+    let body = br#"{"model":"gpt-4o-mini","stream":true,"messages":[]}"#;
+    let answer = Answer {
+        status: 200,
+        content_type: "text/event-stream",
+        body: CHAT_SSE,
+        end: End::Finished,
+    };
+    let out = h.call(&Call::post("openai", CHAT, body), &answer);
+    let sent = String::from_utf8(out.sent.expect("sent").3).expect("utf-8");
+    assert!(
+        sent.contains(r#""stream_options":{"include_usage":true}"#),
+        "{sent}"
+    );
+    assert!(out.record.expect("audited").usage_complete);
+}
+
+#[test]
+fn per_request_approval_waits_for_the_user() {
+    let mut h = Harness::connected();
+    policy(
+        &mut h,
+        GrantPolicy {
+            ask_above_nano_usd: Some(0),
+            ..GrantPolicy::default()
+        },
+    );
+    let call = Call::post("openai", CHAT, br#"{"model":"gpt-4o","max_tokens":10}"#);
+    for approve in [true, false] {
+        let (id, step) = h.begin(&call);
+        let Step::Ask {
+            approval,
+            timeout_ms,
+        } = step
+        else {
+            panic!("expected an approval, got {step:?}");
+        };
+        assert_eq!(timeout_ms, 120_000);
+        let shown = h.wallet.request_approval(&approval).expect("waiting");
+        assert_eq!(
+            (shown.origin.as_str(), shown.model.as_deref()),
+            (SITE, Some("gpt-4o"))
+        );
+        assert!(shown.estimated_max_usd.is_some());
+        h.wallet.request_window_opened(&approval, Some(9));
+        if approve {
+            assert_eq!(
+                h.wallet.decide_request(&approval, true),
+                Some((id, Some(9)))
+            );
+        } else {
+            assert_eq!(h.wallet.request_window_closed(9), vec![id]);
+        }
+        let clock = h.clock();
+        let step = h.wallet.continue_request(id, &clock);
+        let out = h.finish(id, step, &call, &Answer::json(CHAT_JSON));
+        assert_eq!(out.sent.is_some(), approve);
+        assert_eq!(out.refused.is_some(), !approve);
+        assert!(h.wallet.request_approval(&approval).is_err());
+    }
+}
+
+#[test]
+fn last_used_is_stored_at_most_once_a_minute() {
+    let mut h = Harness::connected();
+    let call = Call::get("openai", "https://api.openai.com/v1/models");
+    let writes = h.store.writes;
+    for _ in 0..5 {
+        h.call(&call, &Answer::json(b"{}"));
+        h.persist();
+    }
+    let vault_writes = h.store.writes - writes;
+    h.restart_worker();
+    let used = h.wallet.credentials().expect("unlocked")[0].last_used_ms;
+    assert!(used.is_some(), "last used survives a worker restart");
+    // Per call: budgets and log (coalesced), plus the vault once.
+    assert!(vault_writes <= 5 * 2 + 1, "{vault_writes} writes");
+}
+
+#[test]
+fn a_locked_wallet_refuses_and_in_flight_calls_still_settle() {
+    let mut h = Harness::connected();
+    let call = Call::post("openai", CHAT, br#"{"model":"gpt-4o-mini"}"#);
+    let (id, step) = h.begin(&call);
+    assert!(matches!(step, Step::Send(_)));
+    h.wallet.lock(h.now);
+    assert_eq!(
+        h.call(&call, &Answer::json(CHAT_JSON)).refused,
+        Some(CoreError::WalletLocked)
+    );
+    let clock = h.clock();
+    assert!(h.wallet.response_head(id, 200, Some("application/json")));
+    h.wallet.response_body(id, CHAT_JSON);
+    assert!(h.wallet.end_request(id, End::Finished, &clock).is_some());
+    h.wallet
+        .unlock(&keyfob_core::secret::secret_string(PASSWORD.into()), &clock)
+        .expect("unlock");
+    assert_eq!(records(&h), 1, "the record made while locked is kept");
+}

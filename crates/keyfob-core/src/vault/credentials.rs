@@ -226,6 +226,12 @@ fn valid_base_url(base_url: Option<String>) -> Result<Option<String>, CoreError>
     if raw.len() > MAX_URL_BYTES {
         return Err(invalid("the base URL is too long"));
     }
+    if let Some((_, rest)) = raw.split_once("://") {
+        let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+        if authority.contains(['%', '@']) {
+            return Err(invalid("the base URL host may not contain '%' or '@'"));
+        }
+    }
     let url = Url::parse(raw).map_err(|_| invalid("the base URL is not a valid absolute URL"))?;
     let loopback = match url.host() {
         Some(Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),

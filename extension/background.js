@@ -24,7 +24,7 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   ready()
     .then(() => handleMessage(message, sender))
     .then(sendResponse, (error) =>
-      sendResponse({ ok: false, error: { code: 'INTERNAL', message: String(error?.message ?? error) } }),
+      sendResponse({ ok: false, error: { code: 'ENGINE_UNAVAILABLE', message: String(error?.message ?? error) } }),
     );
   return true; // the answer comes asynchronously
 });

@@ -185,9 +185,11 @@ async function decide(approve) {
   }
   // Limits are read before deciding, so a typo cannot leave a site approved without them.
   let policy = null;
+  deciding = true;
   if (approve) {
-    const read = limits.read();
+    const read = await limits.read();
     if (read.error) {
+      deciding = false;
       $('#limits').open = true;
       say($('#decide-error'), read.error);
       read.focus?.focus();
@@ -195,7 +197,6 @@ async function decide(approve) {
     }
     if (hasLimits(read.policy)) policy = read.policy;
   }
-  deciding = true;
   const expiry = $('#expiry').value;
   const reply = await send('approvals.decide', {
     id,
@@ -205,7 +206,7 @@ async function decide(approve) {
   });
   deciding = false;
   if (!reply.ok) {
-    if (reply.error.code === 'INVALID_INPUT' && /no longer pending/.test(reply.error.message)) return show('#gone');
+    if (reply.error.code === 'APPROVAL_GONE') return show('#gone');
     say($('#decide-error'), errorText(reply.error));
     return;
   }

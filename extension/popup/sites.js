@@ -143,7 +143,7 @@ async function editLimits(grant, app, rerender) {
     intro: grant.origin,
     fields: [form.element],
     onSubmit: async () => {
-      const read = form.read();
+      const read = await form.read();
       if (read.error) {
         read.focus?.focus();
         return read.error;

@@ -87,20 +87,19 @@ export function keyForm({ providers, idPrefix = 'key', provider, onAdded, onCanc
     syncBaseUrl();
     checkBaseUrl();
   });
-  secret.addEventListener('input', () => {
-    const value = secret.value.trim();
-    let best = null;
-    for (const p of providers) {
-      for (const prefix of p.keyPrefixes ?? []) {
-        if (value.startsWith(prefix) && (!best || prefix.length > best.prefix.length)) best = { p, prefix };
-      }
-    }
-    if (!chosen && best && select.value !== best.p.id) {
-      select.value = best.p.id;
+  // The core knows each provider's key prefixes; only the key's start is sent to it.
+  const suggest = debounce(async () => {
+    const start = secret.value.trim().slice(0, 16);
+    const reply = start ? await send('providers.guess', { keyStart: start }) : { ok: true, value: null };
+    if (secret.value.trim().slice(0, 16) !== start) return;
+    const guessed = reply.ok ? providers.find((p) => p.id === reply.value) : null;
+    if (!chosen && guessed && select.value !== guessed.id) {
+      select.value = guessed.id;
       syncBaseUrl();
     }
-    secretHelp.textContent = best && select.value === best.p.id ? `Looks like ${article(best.p.name)} ${best.p.name} key. ${helpText}` : helpText;
-  });
+    secretHelp.textContent = guessed && select.value === guessed.id ? `Looks like ${article(guessed.name)} ${guessed.name} key. ${helpText}` : helpText;
+  }, 60);
+  secret.addEventListener('input', suggest);
   baseUrl.addEventListener('input', checkBaseUrl);
 
   element.addEventListener('submit', async (event) => {

@@ -2,7 +2,7 @@
 // budget progress bars, and the limits form shared by the approval window and the Sites
 // tab's "Edit limits" dialog. The engine counts, prices and enforces; this only shows it
 // and turns the form back into the policy shape the core validates.
-import { h } from './kit.js';
+import { errorText, h, send } from './kit.js';
 
 const NANO = 1e9;
 const SVG = 'http://www.w3.org/2000/svg';
@@ -243,56 +243,28 @@ export function limitsForm(policy = {}, { idPrefix = 'limits' } = {}) {
     ),
   );
 
-  function read() {
-    const budgets = [];
-    for (const row of rows.children) {
-      const period = row.querySelector('select');
-      const tokens = row.querySelector('.budget-tokens');
-      const usd = row.querySelector('.budget-usd');
-      const limit = { period: period.value };
-      const t = tokens.value.replace(/[\s,_]/g, '');
-      if (t) {
-        if (!/^\d+$/.test(t)) return { error: 'Max tokens is a whole number, like 100000.', focus: tokens };
-        limit.maxTokens = Number(t);
-      }
-      const u = usd.value.trim().replace(/^\$/, '');
-      if (u) {
-        const nano = usdToNano(u);
-        if (nano === null) return { error: 'Max USD is an amount, like 5 or 0.50.', focus: usd };
-        limit.maxCostNanoUsd = nano;
-      }
-      if (limit.maxTokens === undefined && limit.maxCostNanoUsd === undefined) return { error: 'Give each budget a token or USD limit, or remove it.', focus: tokens };
-      if (budgets.some((b) => b.period === limit.period)) return { error: 'Each period can have one budget.', focus: period };
-      budgets.push(limit);
-    }
-    const exact = [];
-    const prefixes = [];
-    for (const line of models.value.split('\n').map((l) => l.trim()).filter(Boolean)) {
-      if (line.endsWith('*')) {
-        const prefix = line.slice(0, -1).trim();
-        if (!prefix || prefix.includes('*')) return { error: `“${line}” is not a model or family.`, focus: models };
-        prefixes.push(prefix);
-      } else if (line.includes('*')) {
-        return { error: 'Put * only at the end of a line.', focus: models };
-      } else exact.push(line);
-    }
-    const surfaces = surfaceBoxes.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => i.value);
-    const result = { models: { exact, prefixes }, surfaces, budgets };
-    const a = ask.value.trim().replace(/^\$/, '');
-    if (a) {
-      const nano = usdToNano(a);
-      if (nano === null) return { error: '“Ask me above” is an amount, like 0.25.', focus: ask };
-      result.askAboveNanoUsd = nano;
-    }
-    return { policy: result };
+  // The core parses and checks the form (amounts, model lines); this only maps its
+  // answer back to the field to focus.
+  async function read() {
+    const rowList = [...rows.children];
+    const form = {
+      budgets: rowList.map((row) => ({
+        period: row.querySelector('select').value,
+        tokens: row.querySelector('.budget-tokens').value,
+        usd: row.querySelector('.budget-usd').value,
+      })),
+      models: models.value,
+      surfaces: surfaceBoxes.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => i.value),
+      askAbove: ask.value,
+    };
+    const reply = await send('policy.parse', { form });
+    if (!reply.ok) return { error: errorText(reply.error), focus: models };
+    if (reply.value.policy) return { policy: reply.value.policy };
+    const { field, row, message } = reply.value.problem;
+    const inRow = (cls) => rowList[row]?.querySelector(cls);
+    const focus = { tokens: inRow('.budget-tokens'), usd: inRow('.budget-usd'), period: inRow('select'), models, ask }[field];
+    return { error: message, focus };
   }
 
   return { element, read };
-}
-
-/** "0.5" → 500000000 nano-USD; null if not a plain non-negative amount. */
-function usdToNano(text) {
-  if (!/^\d*(\.\d{0,9})?$/.test(text) || text === '.' || text === '') return null;
-  const [whole, fraction = ''] = text.split('.');
-  return Number(whole || 0) * NANO + Number(fraction.padEnd(9, '0'));
 }

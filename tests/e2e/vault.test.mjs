@@ -128,6 +128,9 @@ describe('vault: back-off, password change, backup, corruption', () => {
       await chrome.storage.local.set({ vault: changed });
       return changed;
     });
+    // The file changed behind the worker's back (an offline edit): a fresh worker reads it.
+    await h.browser.stopServiceWorker();
+    await h.browser.wakeServiceWorker({ cmd: 'vault.status' });
     const error = await wallet.expectError('vault.unlock', { password: NEW_PASSWORD });
     assert.equal(error.code, 'VAULT_CORRUPTED');
     assert.equal((await wallet.expectError('vault.create', { password: 'a brand new password' })).code, 'VAULT_EXISTS');

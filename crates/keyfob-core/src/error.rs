@@ -48,6 +48,8 @@ pub enum CoreError {
     UserRejected,
     #[error("an approval for this site is already waiting")]
     ApprovalPending,
+    #[error("this approval is no longer waiting")]
+    ApprovalGone,
     #[error("invalid request: {0}")]
     BadRequest(String),
     #[error("could not reach the provider: {0}")]
@@ -98,6 +100,7 @@ impl CoreError {
             Self::ProviderKeyMissing(_) => "PROVIDER_KEY_MISSING",
             Self::UserRejected => "USER_REJECTED",
             Self::ApprovalPending => "APPROVAL_PENDING",
+            Self::ApprovalGone => "APPROVAL_GONE",
             Self::BadRequest(_) => "BAD_REQUEST",
             Self::UpstreamUnreachable(_) => "UPSTREAM_UNREACHABLE",
             Self::UpstreamTimeout => "UPSTREAM_TIMEOUT",
@@ -126,6 +129,7 @@ impl CoreError {
             | Self::AgentScopeMissing(_) => 403,
             Self::UnknownProvider(_) | Self::CredentialNotFound | Self::VaultMissing => 404,
             Self::ApprovalPending | Self::VaultExists => 409,
+            Self::ApprovalGone => 410,
             Self::WalletLocked => 423,
             Self::UnlockBackoff { .. } => 429,
             Self::BadRequest(_)

@@ -296,7 +296,11 @@ fn per_request_approval_waits_for_the_user() {
                 Some((id, Some(9)))
             );
         } else {
-            assert_eq!(h.wallet.request_window_closed(9), vec![id]);
+            assert_eq!(h.wallet.request_approvals_in(9), vec![approval.clone()]);
+            assert_eq!(
+                h.wallet.decide_request(&approval, false),
+                Some((id, Some(9)))
+            );
         }
         let clock = h.clock();
         let step = h.wallet.continue_request(id, &clock);

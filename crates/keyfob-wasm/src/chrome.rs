@@ -92,7 +92,25 @@ pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
+/// "Now" with the user's time zone: budgets' days, weeks and months are local.
+pub fn clock() -> keyfob_core::metering::LocalClock {
+    // From `Date.now()`, like `now_ms`, so both read one clock.
+    let now = js_sys::Date::now();
+    let date = js_sys::Date::new(&now.into());
+    keyfob_core::metering::LocalClock {
+        now_ms: now as u64,
+        utc_offset_minutes: -date.get_timezone_offset() as i32,
+    }
+}
+
+/// Waits until `promise` settles; the value, or `None` if it was rejected.
+pub async fn settled(promise: &Promise) -> Option<JsValue> {
+    JsFuture::from(promise.clone()).await.ok()
+}
+
 /// A promise with its resolve function kept, so a later event can complete it.
+/// Clones share the promise: resolving any of them settles it once.
+#[derive(Clone)]
 pub struct Deferred {
     pub promise: Promise,
     resolve: Function,
@@ -116,29 +134,4 @@ impl Default for Deferred {
     fn default() -> Self {
         Self::new()
     }
-}
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout_raw(callback: &Function, ms: u32) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout_raw(handle: &JsValue);
-}
-
-/// Schedules `callback` on the worker's timer; the handle cancels it.
-pub fn set_timeout(callback: &Function, ms: u32) -> JsValue {
-    set_timeout_raw(callback, ms)
-}
-
-pub fn clear_timeout(handle: JsValue) {
-    clear_timeout_raw(&handle);
-}
-
-/// Resolves after `ms` on the worker's timer.
-pub async fn sleep(ms: u32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        let _ = set_timeout_raw(&resolve, ms);
-    });
-    let _ = JsFuture::from(promise).await;
 }

@@ -1,20 +1,20 @@
 //! The control port: one per page frame (`keyfob.control`). It carries `connect`,
-//! `reconnect` and `disconnect`, and brings back events for that frame's origin only.
-//! The origin is always the port sender's, never a value from a message.
+//! `reconnect`, `disconnect` and `usage`, and brings back events for that frame's
+//! caller only. The caller is always the port sender's, never a value from a message.
 
-use crate::approvals::{self, RequestedProvider};
-use crate::chrome::{self, now_ms, Port};
-use crate::error::EngineResult;
-use crate::state;
-use keyfob_core::grants::validate_origin;
-use keyfob_core::session::derive_session_key;
-use keyfob_core::{providers, CoreError};
-use serde::Deserialize;
 use std::cell::{Cell, RefCell};
+
+use keyfob_core::wallet::connect::{ConnectStep, RequestedProvider};
+use keyfob_core::wallet::views::Notice;
+use keyfob_core::wallet::{Caller, Record};
+use keyfob_core::CoreError;
+use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
-/// Most providers one `connect` may ask for; more is a confused or hostile page.
-const MAX_REQUESTED_PROVIDERS: usize = 20;
+use crate::chrome::{self, clock, Port};
+use crate::engine;
+use crate::error::EngineResult;
+use crate::{waiters, windows};
 
 thread_local! {
     static OPEN: RefCell<Vec<(u32, String, Port)>> = const { RefCell::new(Vec::new()) };
@@ -37,23 +37,20 @@ struct ControlFrame {
 pub struct ControlPort {
     handle: u32,
     port: Port,
-    origin: Result<String, CoreError>,
+    caller: Result<Caller, CoreError>,
 }
 
 impl ControlPort {
-    pub fn open(port: Port, origin: Result<String, CoreError>) -> Self {
-        let handle = NEXT_ID.with(|n| {
-            let id = n.get();
-            n.set(id.wrapping_add(1));
-            id
-        });
-        if let Ok(origin) = &origin {
-            OPEN.with(|o| o.borrow_mut().push((handle, origin.clone(), port.clone())));
+    pub fn open(port: Port, caller: Result<Caller, CoreError>) -> Self {
+        let handle = NEXT_ID.with(|n| n.replace(n.get().wrapping_add(1)));
+        if let Ok(caller) = &caller {
+            let key = caller.grant_key().to_string();
+            OPEN.with(|o| o.borrow_mut().push((handle, key, port.clone())));
         }
         Self {
             handle,
             port,
-            origin,
+            caller,
         }
     }
 
@@ -61,36 +58,23 @@ impl ControlPort {
         let Ok(frame) = crate::json::from_js::<ControlFrame>(&message) else {
             return; // no id to answer: a malformed frame from a hostile page is dropped
         };
-        let id = frame.id;
-        let work = match frame.t.as_str() {
-            "connect" => Work::Connect(frame.providers, frame.resume),
-            "reconnect" => Work::Reconnect,
-            "disconnect" => Work::Disconnect,
-            "usage" => Work::Usage,
-            other => Work::Unknown(other.chars().take(40).collect()),
-        };
         let port = self.port.clone();
-        let origin = self.origin.clone();
+        let caller = self.caller.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let result = match origin {
-                Ok(origin) => work.run(&origin).await,
+            let result = match caller {
+                Ok(caller) => run(&caller, frame.t.as_str(), frame.providers, frame.resume).await,
                 Err(e) => Err(e.into()),
             };
-            let reply = match result {
-                Ok(value) => chrome::object(&[
-                    ("t", "reply".into()),
-                    ("id", id.into()),
-                    ("ok", JsValue::TRUE),
-                    ("value", value),
-                ]),
-                Err(error) => chrome::object(&[
-                    ("t", "reply".into()),
-                    ("id", id.into()),
-                    ("ok", JsValue::FALSE),
-                    ("error", error.to_js()),
-                ]),
+            let (ok, key, value) = match result {
+                Ok(value) => (JsValue::TRUE, "value", value),
+                Err(error) => (JsValue::FALSE, "error", error.to_js()),
             };
-            port.post(&reply);
+            port.post(&chrome::object(&[
+                ("t", "reply".into()),
+                ("id", frame.id.into()),
+                ("ok", ok),
+                (key, value),
+            ]));
         });
     }
 
@@ -99,124 +83,81 @@ impl ControlPort {
     }
 }
 
-enum Work {
-    Connect(Vec<RequestedProvider>, bool),
-    Reconnect,
-    Disconnect,
-    Usage,
-    Unknown(String),
-}
-
-impl Work {
-    async fn run(self, origin: &str) -> EngineResult<JsValue> {
-        state::ready().await?;
-        match self {
-            Work::Connect(requested, resume) => connect(origin, requested, resume).await,
-            Work::Reconnect => {
-                let live = state::with(|e| Ok(e.grants.is_live(origin, now_ms())))?;
-                if live {
-                    session(origin)
-                } else {
-                    Ok(JsValue::NULL)
-                }
-            }
-            Work::Disconnect => {
-                let removed = state::with(|e| Ok(e.grants.revoke(origin)))?;
-                if removed {
-                    state::save_grants().await?;
-                    notify_origin(origin, "disconnect", JsValue::NULL);
-                }
-                Ok(JsValue::TRUE)
-            }
-            Work::Usage => crate::proxy::metering::usage_of(origin),
-            Work::Unknown(t) => Err(CoreError::BadRequest(format!("unknown call {t:?}")).into()),
+async fn run(
+    caller: &Caller,
+    call: &str,
+    requested: Vec<RequestedProvider>,
+    resume: bool,
+) -> EngineResult<JsValue> {
+    engine::ready().await?;
+    match call {
+        "connect" => connect(caller, &requested, resume).await,
+        "reconnect" => {
+            let session = engine::with(|w| Ok(w.reconnect(caller, &clock())))?;
+            session.map_or(Ok(JsValue::NULL), |s| crate::json::to_js(&s))
         }
+        "disconnect" => {
+            if let Some(notice) = engine::with(|w| Ok(w.disconnect(caller, chrome::now_ms())))? {
+                engine::stored(Record::Grants).await?;
+                notify(&notice)?;
+            }
+            Ok(JsValue::TRUE)
+        }
+        "usage" => crate::json::to_js(&engine::with(|w| w.usage_of(caller))?),
+        other => Err(CoreError::BadRequest(format!(
+            "unknown call {:?}",
+            other.chars().take(40).collect::<String>()
+        ))
+        .into()),
     }
 }
 
 async fn connect(
-    origin: &str,
-    requested: Vec<RequestedProvider>,
+    caller: &Caller,
+    requested: &[RequestedProvider],
     resume: bool,
 ) -> EngineResult<JsValue> {
-    if requested.is_empty() || requested.len() > MAX_REQUESTED_PROVIDERS {
-        return Err(CoreError::BadRequest("ask for between 1 and 20 providers".into()).into());
-    }
-    for p in &requested {
-        providers::find(&p.id)?;
-    }
-    let covered = |requested: &[RequestedProvider]| {
-        state::with(|e| {
-            let now = now_ms();
-            Ok(e.grants.is_live(origin, now)
-                && requested
-                    .iter()
-                    .filter(|p| p.required)
-                    .all(|p| e.grants.check(origin, &p.id, now).is_ok()))
-        })
-    };
-    if !covered(&requested)? {
-        let approved = approvals::ask(origin, requested.clone(), resume).await?;
-        if !approved || !covered(&requested)? {
-            return Err(CoreError::UserRejected.into());
+    let step = engine::with(|w| w.connect(caller, requested, resume, &clock()))?;
+    let session = match step {
+        ConnectStep::Connected(session) => session,
+        ConnectStep::Ask {
+            approval,
+            open_window,
+        } => {
+            if open_window {
+                let page = format!("approve/approve.html?id={approval}");
+                let window = windows::open(&page, 640).await;
+                let window = match window {
+                    Ok(window) => window,
+                    Err(error) => {
+                        let _ = engine::with(|w| {
+                            w.decide_approval(&approval, &Default::default(), &clock())
+                        });
+                        return Err(error);
+                    }
+                };
+                engine::with(|w| {
+                    w.approval_window_opened(&approval, window, chrome::now_ms());
+                    Ok(())
+                })?;
+                refresh_badge();
+            }
+            let approved = waiters::wait(&approval).await;
+            engine::with(|w| w.connect_decided(caller, requested, approved, &clock()))?
         }
-    }
-    // A required provider the user has no key for fails the connect (the grant stays).
-    let missing = state::with(|e| {
-        Ok(e.unlocked.as_ref().and_then(|u| {
-            requested
-                .iter()
-                .find(|p| p.required && u.vault.credential_for_provider(&p.id).is_none())
-                .map(|p| p.id.clone())
-        }))
-    })?;
-    if let Some(provider) = missing {
-        return Err(CoreError::ProviderKeyMissing(provider).into());
-    }
-    session(origin)
+    };
+    crate::json::to_js(&session)
 }
 
-/// `{sessionKey, origin, providers: {id: {available}}}` for a live grant.
-fn session(origin: &str) -> EngineResult<JsValue> {
-    let key = state::with(|e| {
-        let grant = e.grants.get(origin).ok_or(CoreError::OriginNotApproved)?;
-        Ok(derive_session_key(&e.session_secret, origin, &grant.nonce))
-    })?;
-    Ok(chrome::object(&[
-        ("sessionKey", key.into()),
-        ("origin", origin.into()),
-        ("providers", providers_status(origin)?),
-    ]))
-}
-
-/// `{id: {available}}`: granted, and (when the wallet is unlocked) a key is stored.
-pub fn providers_status(origin: &str) -> EngineResult<JsValue> {
-    let pairs: Vec<(String, bool)> = state::with(|e| {
-        let Some(grant) = e.grants.get(origin) else {
-            return Ok(Vec::new());
-        };
-        Ok(grant
-            .providers
-            .iter()
-            .map(|id| {
-                let has_key = e
-                    .unlocked
-                    .as_ref()
-                    .is_none_or(|u| u.vault.credential_for_provider(id).is_some());
-                (id.clone(), has_key)
-            })
-            .collect())
-    })?;
-    let map = js_sys::Object::new();
-    for (id, available) in pairs {
-        let entry = chrome::object(&[("available", JsValue::from_bool(available))]);
-        let _ = js_sys::Reflect::set(&map, &id.into(), &entry);
-    }
-    Ok(map.into())
-}
-
-/// Sends an event to the frames of one origin, and no other.
-pub fn notify_origin(origin: &str, name: &str, detail: JsValue) {
+/// Tells a change to a caller's grant to that caller's frames, and no other.
+pub fn notify(notice: &Notice) -> EngineResult<()> {
+    let (origin, name, detail) = match notice {
+        Notice::Disconnected { origin } => (origin, "disconnect", JsValue::NULL),
+        Notice::ProvidersUpdated { origin } => {
+            let providers = engine::with(|w| Ok(w.availability(origin)))?;
+            (origin, "providersUpdated", crate::json::to_js(&providers)?)
+        }
+    };
     let event = chrome::object(&[
         ("t", "event".into()),
         ("name", name.into()),
@@ -229,20 +170,19 @@ pub fn notify_origin(origin: &str, name: &str, detail: JsValue) {
             }
         }
     });
+    Ok(())
 }
 
-/// The origin of a port's sender: `sender.origin`, else derived from `sender.url`.
-/// Opaque origins and anything but http(s) are refused.
-pub fn sender_origin(port: &Port) -> Result<String, CoreError> {
+/// The badge counts pending approvals.
+pub fn refresh_badge() {
+    let count = engine::with(|w| Ok(w.pending_approvals().len())).unwrap_or(0);
+    wasm_bindgen_futures::spawn_local(windows::set_badge(count));
+}
+
+/// The caller of a port: its sender's origin (else its URL's), never a message field.
+pub fn sender_caller(port: &Port) -> Result<Caller, CoreError> {
     let sender = port.sender();
-    let raw = chrome::string_field(&sender, "origin").or_else(|| {
-        chrome::string_field(&sender, "url").and_then(|u| {
-            let parsed = url::Url::parse(&u).ok()?;
-            Some(parsed.origin().ascii_serialization())
-        })
-    });
-    match raw {
-        Some(origin) => validate_origin(&origin),
-        None => Err(CoreError::OriginNotApproved),
-    }
+    let origin = chrome::string_field(&sender, "origin");
+    let url = chrome::string_field(&sender, "url");
+    Caller::from_sender(origin.as_deref(), url.as_deref())
 }

@@ -24,6 +24,12 @@ impl From<JsValue> for EngineError {
 }
 
 impl EngineError {
+    /// A failed engine load, as its shared promise reported it.
+    pub fn from_js_error(value: &JsValue) -> Self {
+        let message = crate::chrome::string_field(value, "message").unwrap_or_default();
+        Self::Core(CoreError::StorageFailed(message))
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::Core(e) => e.code(),

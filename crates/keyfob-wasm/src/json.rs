@@ -7,14 +7,23 @@ use keyfob_core::CoreError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
+use zeroize::Zeroize;
 
-/// Reads a JS value (a message from a port or a page) as `T`.
+/// Reads a JS value (a message from a port or a page) as `T`. The JSON text is zeroised
+/// once read: popup commands carry passwords and keys.
 pub fn from_js<T: DeserializeOwned>(value: &JsValue) -> EngineResult<T> {
-    let text = js_sys::JSON::stringify(value)
+    let mut text = js_sys::JSON::stringify(value)
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| CoreError::BadRequest("message is not JSON".into()))?;
-    serde_json::from_str(&text).map_err(|e| CoreError::BadRequest(e.to_string()).into())
+    let parsed = serde_json::from_str(&text).map_err(|e| CoreError::BadRequest(e.to_string()));
+    text.zeroize();
+    Ok(parsed?)
+}
+
+/// `value` as JSON text (for values that borrow from the wallet).
+pub fn to_text<T: Serialize>(value: &T) -> Result<String, CoreError> {
+    serde_json::to_string(value).map_err(|e| CoreError::Internal(e.to_string()))
 }
 
 /// Turns `value` into a plain JS value (objects, arrays, strings, numbers).

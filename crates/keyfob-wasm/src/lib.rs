@@ -1,16 +1,17 @@
 #![doc = include_str!("../README.md")]
 
 mod api;
-mod approvals;
 mod chrome;
+mod chrome_store;
 mod control;
+mod engine;
 mod error;
 mod json;
 mod proxy;
+mod race;
 mod random;
-mod request_approvals;
-mod state;
-mod storage;
+mod waiters;
+mod windows;
 
 use chrome::Port;
 use wasm_bindgen::prelude::*;
@@ -56,10 +57,10 @@ impl PortSink {
 /// Takes a newly connected port. The origin comes from the port's sender only.
 #[wasm_bindgen(js_name = openPort)]
 pub fn open_port(port: Port) -> PortSink {
-    let origin = control::sender_origin(&port);
+    let caller = control::sender_caller(&port);
     let inner = match port.name().as_str() {
-        "keyfob.requests" => Sink::Request(proxy::RequestPort::open(port, origin)),
-        "keyfob.control" => Sink::Control(control::ControlPort::open(port, origin)),
+        "keyfob.requests" => Sink::Request(proxy::RequestPort::open(port, caller)),
+        "keyfob.control" => Sink::Control(control::ControlPort::open(port, caller)),
         _ => {
             port.close();
             Sink::Refused
@@ -71,16 +72,29 @@ pub fn open_port(port: Port) -> PortSink {
 /// `chrome.alarms` tick: the auto-lock check.
 #[wasm_bindgen(js_name = onAlarm)]
 pub async fn on_alarm(_name: String) -> Result<(), JsValue> {
-    state::ready().await.map_err(|e| e.to_js())?;
-    state::enforce_auto_lock().await.map_err(|e| e.to_js())
+    engine::ready().await.map_err(|e| e.to_js())?;
+    engine::with(|w| Ok(w.tick(&chrome::clock())))
+        .map(|_| ())
+        .map_err(|e| e.to_js())
 }
 
-/// An approval window was closed: that is a rejection.
+/// A window was closed: an approval shown in it is a rejection.
 #[wasm_bindgen(js_name = onWindowRemoved)]
 pub async fn on_window_removed(window_id: i32) -> Result<(), JsValue> {
-    request_approvals::on_window_removed(window_id);
-    state::ready().await.map_err(|e| e.to_js())?;
-    approvals::on_window_removed(window_id)
-        .await
-        .map_err(|e| e.to_js())
+    engine::ready().await.map_err(|e| e.to_js())?;
+    let (connects, requests) = engine::with(|w| {
+        let connects = w.connect_window_closed(window_id, &chrome::clock());
+        let requests = w.request_approvals_in(window_id);
+        Ok((connects, requests))
+    })
+    .map_err(|e| e.to_js())?;
+    for decided in connects {
+        waiters::resolve(&decided.approval, false);
+    }
+    for approval in requests {
+        engine::with(|w| Ok(w.decide_request(&approval, false))).map_err(|e| e.to_js())?;
+        waiters::resolve(&approval, false);
+    }
+    control::refresh_badge();
+    Ok(())
 }

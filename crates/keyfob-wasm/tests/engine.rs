@@ -217,5 +217,21 @@ async fn ui_helpers_grade_passwords_and_check_base_urls_in_the_core() {
     let providers = ok_value(&command(r#"{"cmd":"providers.list"}"#, own_page()).await);
     let first = js_sys::Array::from(&providers).get(0);
     assert_eq!(field(&first, "testable"), JsValue::TRUE);
-    assert!(js_sys::Array::is_array(&field(&first, "keyPrefixes")));
+    // The add-key form asks the core which provider a pasted key looks like.
+    let guess = ok_value(
+        &command(
+            r#"{"cmd":"providers.guess","keyStart":"sk-ant-api03-x"}"#,
+            own_page(),
+        )
+        .await,
+    );
+    assert_eq!(guess.as_string().as_deref(), Some("anthropic"));
+    let none = ok_value(
+        &command(
+            r#"{"cmd":"providers.guess","keyStart":"sk-abc"}"#,
+            own_page(),
+        )
+        .await,
+    );
+    assert!(none.is_null());
 }

@@ -70,7 +70,7 @@ pub use audit::{AuditFilter, AuditLedger, AuditRecord, RollupPolicy, UsageSummar
 pub use budget::{Amount, BudgetBook, BudgetLimit, Period, ReservationId, Settlement};
 pub use calendar::LocalClock;
 pub use context::AppNote;
-pub use policy::{GrantPolicy, ModelAllowList, Surface};
+pub use policy::{GrantPolicy, ModelAllowList, PolicyForm, Surface};
 pub use request_body::RequestFacts;
 pub use usage::{Dialect, Metered, ResponseMeter, Usage};
 

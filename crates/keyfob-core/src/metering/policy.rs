@@ -157,6 +157,164 @@ impl GrantPolicy {
     }
 }
 
+/// The limits form as the user typed it (the approval window, the Sites tab).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PolicyForm {
+    pub budgets: Vec<BudgetForm>,
+    /// One model per line; a line ending in `*` is a family prefix.
+    pub models: String,
+    pub surfaces: Vec<Surface>,
+    /// "Ask me above $", empty for never.
+    pub ask_above: String,
+}
+
+/// One budget row: a period, and a token and/or USD limit as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetForm {
+    pub period: super::budget::Period,
+    #[serde(default)]
+    pub tokens: String,
+    #[serde(default)]
+    pub usd: String,
+}
+
+/// What is wrong with a form, and which field to focus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FormProblem {
+    /// `tokens`, `usd` or `period` (with `row`), `models` or `ask`.
+    pub field: &'static str,
+    pub row: Option<usize>,
+    pub message: String,
+}
+
+impl PolicyForm {
+    /// The policy the form describes, or the first problem in it.
+    pub fn parse(&self) -> Result<GrantPolicy, FormProblem> {
+        let problem = |field, row, message: &str| FormProblem {
+            field,
+            row,
+            message: message.to_string(),
+        };
+        let mut budgets: Vec<BudgetLimit> = Vec::new();
+        for (i, row) in self.budgets.iter().enumerate() {
+            let tokens: String = row
+                .tokens
+                .chars()
+                .filter(|c| !matches!(c, ' ' | ',' | '_'))
+                .collect();
+            let max_tokens = match tokens.as_str() {
+                "" => None,
+                t => Some(
+                    t.parse::<u64>()
+                        .ok()
+                        .filter(|_| t.bytes().all(|b| b.is_ascii_digit()))
+                        .ok_or_else(|| {
+                            problem(
+                                "tokens",
+                                Some(i),
+                                "Max tokens is a whole number, like 100000.",
+                            )
+                        })?,
+                ),
+            };
+            let usd = row.usd.trim();
+            let max_cost_nano_usd = match usd.strip_prefix('$').unwrap_or(usd) {
+                "" => None,
+                text => Some(parse_usd(text).ok_or_else(|| {
+                    problem("usd", Some(i), "Max USD is an amount, like 5 or 0.50.")
+                })?),
+            };
+            if max_tokens.is_none() && max_cost_nano_usd.is_none() {
+                return Err(problem(
+                    "tokens",
+                    Some(i),
+                    "Give each budget a token or USD limit, or remove it.",
+                ));
+            }
+            if budgets.iter().any(|b| b.period == row.period) {
+                return Err(problem(
+                    "period",
+                    Some(i),
+                    "Each period can have one budget.",
+                ));
+            }
+            budgets.push(BudgetLimit {
+                period: row.period,
+                max_tokens,
+                max_cost_nano_usd,
+            });
+        }
+        let mut models = ModelAllowList::default();
+        for line in self.models.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            match line.strip_suffix('*').map(str::trim) {
+                Some(prefix) if !prefix.is_empty() && !prefix.contains('*') => {
+                    models.prefixes.push(prefix.to_string())
+                }
+                Some(_) => {
+                    return Err(problem(
+                        "models",
+                        None,
+                        &format!("“{}” is not a model or family.", truncate_for_message(line)),
+                    ))
+                }
+                None if line.contains('*') => {
+                    return Err(problem("models", None, "Put * only at the end of a line."))
+                }
+                None => models.exact.push(line.to_string()),
+            }
+        }
+        let ask = self.ask_above.trim();
+        let ask_above_nano_usd =
+            match ask.strip_prefix('$').unwrap_or(ask) {
+                "" => None,
+                text => Some(parse_usd(text).ok_or_else(|| {
+                    problem("ask", None, "“Ask me above” is an amount, like 0.25.")
+                })?),
+            };
+        let mut surfaces = self.surfaces.clone();
+        surfaces.sort();
+        surfaces.dedup();
+        let policy = GrantPolicy {
+            models,
+            surfaces,
+            budgets,
+            ask_above_nano_usd,
+        };
+        policy
+            .validate()
+            .map_err(|e| problem("models", None, &e.to_string()))?;
+        Ok(policy)
+    }
+}
+
+/// A plain non-negative dollar amount (`5`, `0.50`, `.25`, up to nine decimals, at most
+/// $1,000,000) in nano-USD, exactly (no floating point).
+pub fn parse_usd(text: &str) -> Option<u64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty())
+        || !digits(whole)
+        || !digits(fraction)
+        || fraction.len() > 9
+    {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    if whole > 1_000_000 {
+        return None;
+    }
+    let fraction: u64 = format!("{fraction:0<9}").parse().ok()?;
+    let nano = whole * 1_000_000_000 + fraction;
+    (nano <= 1_000_000 * 1_000_000_000).then_some(nano)
+}
+
 /// The surface a path belongs to, if it is one of the gated ones.
 pub fn classify_surface(path: &str) -> Option<Surface> {
     let path = path.split(['?', '#']).next().unwrap_or(path);
@@ -218,6 +376,69 @@ pub fn expiry_after(now_ms: u64, hours: Option<u32>) -> Result<Option<u64>, Core
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dollar_amounts_parse_exactly() {
+        assert_eq!(parse_usd("5"), Some(5_000_000_000));
+        assert_eq!(parse_usd("0.50"), Some(500_000_000));
+        assert_eq!(parse_usd(".25"), Some(250_000_000));
+        assert_eq!(parse_usd("0.000000001"), Some(1));
+        assert_eq!(parse_usd("1000000"), Some(1_000_000_000_000_000));
+        for bad in [
+            "",
+            ".",
+            "-1",
+            "1e3",
+            "0.0000000001",
+            "1,5",
+            "1000001",
+            " 1",
+            "0x10",
+        ] {
+            assert_eq!(parse_usd(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_limits_form_parses_or_names_its_problem() {
+        let form = PolicyForm {
+            budgets: vec![BudgetForm {
+                period: super::super::budget::Period::Day,
+                tokens: "100,000".into(),
+                usd: "$0.50".into(),
+            }],
+            models: "gpt-5*\n\n claude-haiku-4-5 \n".into(),
+            surfaces: vec![Surface::Files, Surface::Files],
+            ask_above: "0.25".into(),
+        };
+        let policy = form.parse().expect("valid");
+        assert_eq!(policy.budgets[0].max_tokens, Some(100_000));
+        assert_eq!(policy.budgets[0].max_cost_nano_usd, Some(500_000_000));
+        assert_eq!(policy.models.prefixes, ["gpt-5"]);
+        assert_eq!(policy.models.exact, ["claude-haiku-4-5"]);
+        assert_eq!(policy.surfaces, [Surface::Files]);
+        assert_eq!(policy.ask_above_nano_usd, Some(250_000_000));
+        let bad = |f: PolicyForm| f.parse().map_err(|p| (p.field, p.row)).err();
+        let mut f = form.clone();
+        f.budgets[0].usd = "five".into();
+        assert_eq!(bad(f), Some(("usd", Some(0))));
+        let mut f = form.clone();
+        f.budgets.push(f.budgets[0].clone());
+        assert_eq!(bad(f), Some(("period", Some(1))));
+        let mut f = form.clone();
+        f.budgets[0] = BudgetForm {
+            usd: String::new(),
+            tokens: " ".into(),
+            ..f.budgets[0].clone()
+        };
+        assert_eq!(bad(f), Some(("tokens", Some(0))));
+        let mut f = form.clone();
+        f.models = "g*pt".into();
+        assert_eq!(bad(f), Some(("models", None)));
+        let mut f = form;
+        f.ask_above = "-1".into();
+        assert_eq!(bad(f), Some(("ask", None)));
+    }
 
     #[test]
     fn surfaces_by_path() {

@@ -272,7 +272,7 @@ impl Wallet {
         self.approvals
             .pending
             .get(id)
-            .ok_or_else(|| CoreError::InvalidInput("this approval is no longer pending".into()))
+            .ok_or(CoreError::ApprovalGone)
     }
 
     /// Every pending approval, oldest first.

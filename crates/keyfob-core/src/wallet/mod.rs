@@ -37,7 +37,9 @@ use zeroize::Zeroizing;
 
 pub use caller::Caller;
 pub use persist::{Persisted, Problem};
-pub use store::{Area, Aside, Batch, Encoding, MemoryStore, Record, Store, StoreError, Write};
+pub use store::{
+    Area, Aside, Batch, Encoding, MemoryStore, Record, Store, StoreError, Write, Written,
+};
 
 use crate::autolock::idle_expired;
 use crate::grants::GrantBook;

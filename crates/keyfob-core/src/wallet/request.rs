@@ -365,7 +365,7 @@ impl Wallet {
         self.exchanges
             .approvals
             .get(approval)
-            .ok_or_else(|| CoreError::InvalidInput("this request is no longer waiting".into()))
+            .ok_or(CoreError::ApprovalGone)
     }
 
     pub fn request_window_opened(&mut self, approval: &str, window_id: Option<i32>) {
@@ -387,17 +387,13 @@ impl Wallet {
         Some((waiting.exchange, waiting.window_id))
     }
 
-    /// The exchanges whose approval was shown in a window that closed (rejected).
-    pub fn request_window_closed(&mut self, window_id: i32) -> Vec<ExchangeId> {
-        let ids: Vec<String> = self
-            .exchanges
+    /// The per-request approvals shown in window `window_id` (a closed window rejects them).
+    pub fn request_approvals_in(&self, window_id: i32) -> Vec<String> {
+        self.exchanges
             .approvals
             .values()
             .filter(|a| a.window_id == Some(window_id))
             .map(|a| a.id.clone())
-            .collect();
-        ids.iter()
-            .filter_map(|id| self.decide_request(id, false).map(|(ex, _)| ex))
             .collect()
     }
 

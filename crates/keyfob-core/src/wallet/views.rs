@@ -49,7 +49,112 @@ pub enum Notice {
     ProvidersUpdated { origin: String },
 }
 
+/// A provider as an approval window lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalProvider {
+    pub id: String,
+    pub name: String,
+    pub required: bool,
+    /// Whether a key is stored (`None` while locked: the window asks to unlock first).
+    pub has_key: Option<bool>,
+    /// Whether this caller may already use it.
+    pub granted: bool,
+}
+
+/// What the approval window shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalView {
+    pub id: String,
+    pub origin: String,
+    pub wallet: super::WalletState,
+    pub locked: bool,
+    pub providers: Vec<ApprovalProvider>,
+    pub already_granted: Vec<ProviderName>,
+    pub expires_at_ms: Option<u64>,
+}
+
+/// A pending approval as the popup lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingRow {
+    pub id: String,
+    pub origin: String,
+    pub providers: Vec<ApprovalProvider>,
+    pub created_at_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderName {
+    pub id: String,
+    pub name: String,
+}
+
+fn provider_name(id: &str) -> String {
+    crate::providers::find(id).map_or_else(|_| id.to_string(), |p| p.name.to_string())
+}
+
 impl Wallet {
+    /// The approval window's view of pending approval `id`.
+    pub fn approval_view(&self, id: &str, now: u64) -> Result<ApprovalView, CoreError> {
+        let pending = self.pending_approval(id)?;
+        let grant = self.grants.get(&pending.origin).filter(|g| g.is_live(now));
+        let open = self.open().ok();
+        Ok(ApprovalView {
+            id: pending.id.clone(),
+            origin: pending.origin.clone(),
+            wallet: self.state(),
+            locked: open.is_none(),
+            providers: pending
+                .providers
+                .iter()
+                .map(|p| ApprovalProvider {
+                    id: p.id.clone(),
+                    name: provider_name(&p.id),
+                    required: p.required,
+                    has_key: open.map(|o| o.vault.credential_for_provider(&p.id).is_some()),
+                    granted: grant.is_some_and(|g| g.allows(&p.id)),
+                })
+                .collect(),
+            already_granted: grant
+                .map(|g| {
+                    g.providers
+                        .iter()
+                        .map(|id| ProviderName {
+                            id: id.clone(),
+                            name: provider_name(id),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            expires_at_ms: grant.and_then(|g| g.expires_at_ms),
+        })
+    }
+
+    /// Every pending approval, oldest first, for the popup's banner.
+    pub fn pending_rows(&self) -> Vec<PendingRow> {
+        self.pending_approvals()
+            .into_iter()
+            .map(|p| PendingRow {
+                id: p.id.clone(),
+                origin: p.origin.clone(),
+                providers: p
+                    .providers
+                    .iter()
+                    .map(|r| ApprovalProvider {
+                        id: r.id.clone(),
+                        name: provider_name(&r.id),
+                        required: r.required,
+                        has_key: None,
+                        granted: false,
+                    })
+                    .collect(),
+                created_at_ms: p.created_at_ms,
+            })
+            .collect()
+    }
+
     /// Every grant, sorted by origin.
     pub fn grants(&self, now: u64) -> Vec<GrantRow> {
         self.grants

@@ -2,18 +2,14 @@
 //! the service worker with the same fetch options as the proxy (`redirect: 'error'`,
 //! no cookies, no cache, no referrer). Only the core's verdict goes back to the page.
 
-use super::to_js;
-use crate::chrome;
+use crate::engine;
 use crate::error::EngineResult;
-use crate::state;
-use keyfob_core::providers::{self, Provider};
-use keyfob_core::request::{
-    judge_key_test, key_test_unreachable, plan_key_test, MAX_PROBE_BODY_BYTES,
-};
+use crate::json::to_js;
+use keyfob_core::providers::Provider;
+use keyfob_core::request::{judge_key_test, key_test_unreachable, MAX_PROBE_BODY_BYTES};
 use std::cell::Cell;
 use std::rc::Rc;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, RequestInit, Response};
 use zeroize::Zeroize;
@@ -23,17 +19,8 @@ const KEY_TEST_TIMEOUT_MS: u32 = 15_000;
 
 /// `{verdict: works|refused|limited|problem|unreachable, status, message, models}`.
 pub async fn test_credential(id: &str) -> EngineResult<JsValue> {
-    let (provider, url, mut headers) = state::with(|e| {
-        let credential = e.unlocked_mut()?.vault.credential(id)?;
-        let provider = providers::find(credential.provider())?;
-        let plan = plan_key_test(provider, credential.base_url())?;
-        let url = plan.url.clone();
-        Ok((
-            provider,
-            url,
-            plan.into_headers_with_key(credential.secret()),
-        ))
-    })?;
+    let test = engine::with(|w| w.key_test(id))?;
+    let (provider, url, mut headers) = (test.provider, test.url, test.headers);
     let out = Headers::new()?;
     let appended = headers
         .iter()
@@ -84,8 +71,7 @@ async fn read_text(response: &Response) -> String {
 struct Deadline {
     abort: AbortController,
     passed: Rc<Cell<bool>>,
-    timer: Option<JsValue>,
-    _callback: Closure<dyn FnMut()>,
+    _timer: gloo_timers::callback::Timeout,
 }
 
 impl Deadline {
@@ -93,29 +79,19 @@ impl Deadline {
         let abort = AbortController::new()?;
         let passed = Rc::new(Cell::new(false));
         let (flag, aborter) = (Rc::clone(&passed), abort.clone());
-        let callback = Closure::<dyn FnMut()>::new(move || {
+        let timer = gloo_timers::callback::Timeout::new(KEY_TEST_TIMEOUT_MS, move || {
             flag.set(true);
             aborter.abort();
         });
-        let timer = chrome::set_timeout(callback.as_ref().unchecked_ref(), KEY_TEST_TIMEOUT_MS);
         Ok(Self {
             abort,
             passed,
-            timer: Some(timer),
-            _callback: callback,
+            _timer: timer,
         })
     }
 
     fn passed(&self) -> bool {
         self.passed.get()
-    }
-}
-
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        if let Some(timer) = self.timer.take() {
-            chrome::clear_timeout(timer);
-        }
     }
 }
 

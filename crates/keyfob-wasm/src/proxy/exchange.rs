@@ -1,23 +1,23 @@
-//! One proxied request ("exchange") on a frame's request port: its checks, its body,
-//! its upstream fetch. Every frame it sends carries its id.
+//! One proxied request ("exchange") on a frame's request port. The wallet decides every
+//! step (`keyfob_core::wallet::request`); this does what it says: collects the body,
+//! opens the approval window, sends the exact upstream request, streams the answer.
 
-use super::{metering, stream};
-use crate::chrome::{self, now_ms, Deferred, Port};
-use crate::error::{EngineError, EngineResult};
-use crate::state;
-use js_sys::Uint8Array;
-use keyfob_core::metering::GrantPolicy;
-use keyfob_core::request::{plan, PageRequest};
-use keyfob_core::session::session_key_from_headers;
-use keyfob_core::{providers, CoreError};
-use serde::Deserialize;
 use std::cell::{Cell, RefCell};
+
+use js_sys::Uint8Array;
+use keyfob_core::wallet::charge::End;
+use keyfob_core::wallet::request::{ExchangeId, RequestHead, Step, Upstream, UpstreamBody};
+use keyfob_core::wallet::Caller;
+use keyfob_core::CoreError;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, RequestInit};
 
-/// How stale a credential's stored "last used" may get before it is written again.
-const LAST_USED_RESOLUTION_MS: u64 = 60_000;
+use super::stream;
+use crate::chrome::{self, clock, Deferred, Port};
+use crate::engine::{self, with};
+use crate::error::{EngineError, EngineResult};
+use crate::{waiters, windows};
+
 /// Most body frames a request may send (512 KiB each → 2 GiB); more is abuse.
 const MAX_BODY_FRAMES: usize = 4096;
 
@@ -27,58 +27,52 @@ extern "C" {
     fn bytes_from_base64(text: &JsValue) -> Result<Uint8Array, JsValue>;
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RequestHead {
-    provider: String,
-    method: String,
-    url: String,
-    headers: Vec<(String, String)>,
-    /// The session key the shim bound to this `createFetch`; the SDK's auth header
-    /// (which carries the same key) is the fallback.
-    #[serde(default)]
-    session_key: String,
-    #[serde(default)]
-    has_body: bool,
-}
-
 pub struct Exchange {
     pub id: u32,
     pub port: Port,
-    origin: Result<String, CoreError>,
+    caller: Result<Caller, CoreError>,
     /// Set once the exchange is over for the page (aborted, refused or port gone).
     pub closed: Cell<bool>,
-    body: RefCell<Vec<JsValue>>,
+    body: RefCell<Vec<Uint8Array>>,
+    body_bad: Cell<bool>,
     body_done: Deferred,
     pub abort: Option<AbortController>,
+    /// The per-request approval it waits for, if any (an abort must wake it).
+    approval: RefCell<Option<String>>,
 }
 
 impl Exchange {
-    pub fn new(id: u32, port: Port, origin: Result<String, CoreError>) -> Self {
+    pub fn new(id: u32, port: Port, caller: Result<Caller, CoreError>) -> Self {
         Self {
             id,
             port,
-            origin,
+            caller,
             closed: Cell::new(false),
             body: RefCell::new(Vec::new()),
+            body_bad: Cell::new(false),
             body_done: Deferred::new(),
             abort: AbortController::new().ok(),
+            approval: RefCell::new(None),
         }
     }
 
+    /// A base64 body frame; decoded at once (the bytes stay in JS).
     pub fn body_frame(&self, frame: JsValue) {
         if self.closed.get() {
             return;
         }
         let mut body = self.body.borrow_mut();
-        if body.len() < MAX_BODY_FRAMES {
-            body.push(frame);
-        } else {
-            // Refuse once and stop: a truncated body must never go upstream.
-            body.clear();
-            drop(body);
-            self.refuse(&CoreError::BadRequest("request body too large".into()).into());
-            self.abort();
+        let decoded = bytes_from_base64(&frame).ok();
+        match decoded {
+            Some(bytes) if body.len() < MAX_BODY_FRAMES => body.push(bytes),
+            Some(_) => {
+                // Refuse once and stop: a truncated body must never go upstream.
+                body.clear();
+                drop(body);
+                self.refuse(&CoreError::BadRequest("request body too large".into()).into());
+                self.abort();
+            }
+            None => self.body_bad.set(true),
         }
     }
 
@@ -86,52 +80,138 @@ impl Exchange {
         self.body_done.resolve(&JsValue::TRUE);
     }
 
-    /// The page aborted or went away: stop waiting for the body, abort the upstream fetch.
+    /// The page aborted or went away: stop waiting, abort the upstream fetch.
     pub fn abort(&self) {
         self.closed.set(true);
         self.body_done.resolve(&JsValue::FALSE);
+        if let Some(approval) = self.approval.borrow().as_deref() {
+            waiters::resolve(approval, false);
+        }
         if let Some(abort) = &self.abort {
             abort.abort();
         }
     }
 
     pub async fn run(&self, head: JsValue) {
-        let result = async {
-            let head: RequestHead = crate::json::from_js(&head)?;
-            let pass = authorise(self, &head).await?;
-            let mut body = None;
-            if head.has_body {
-                let complete = JsFuture::from(self.body_done.promise.clone()).await?;
-                if complete.as_bool() != Some(true) {
-                    return Ok(()); // the page went away before sending its whole body
-                }
-                body = Some(assemble_body(&self.body.borrow())?);
-                self.body.borrow_mut().clear();
-            }
-            let admitted = metering::admit(metering::Admission {
-                origin: &pass.origin,
-                provider: pass.provider,
-                url: &head.url,
-                headers: &head.headers,
-                body: body.as_ref(),
-                policy: &pass.policy,
-            })
-            .await;
-            let (mut ticket, rewritten) = admitted?;
-            if let Some(body) = rewritten.or(body) {
-                pass.init.set_body(&body);
-            }
-            let outcome = stream::forward(self, &pass.url, &pass.init, &mut ticket).await;
-            match &outcome {
-                Ok(status) => ticket.finish(*status, None),
-                Err(error) => ticket.finish(0, Some(error.code())),
-            }
-            outcome.map(|_| ())
+        let mut wallet_id = None;
+        let result = self.drive(&head, &mut wallet_id).await;
+        // Whatever happened, the wallet hears that the exchange is over (a no-op if it
+        // already ended it).
+        if let Some(id) = wallet_id {
+            let _ = with(|w| {
+                w.end_request(id, End::NotSent, &clock());
+                Ok(())
+            });
         }
-        .await;
         if let Err(error) = result {
             self.refuse(&error);
         }
+    }
+
+    async fn drive(&self, frame: &JsValue, wallet_id: &mut Option<ExchangeId>) -> EngineResult<()> {
+        let caller = self.caller.clone()?;
+        let head = HeadFrame::read(frame)?;
+        engine::ready().await?;
+        let (id, mut step) = with(|w| Ok(w.begin_request(&caller, &head.as_head(), &clock())))?;
+        *wallet_id = Some(id);
+        loop {
+            step = match step {
+                Step::Refuse(error) => return Err(error.into()),
+                Step::ReadBody => {
+                    let complete = chrome::settled(&self.body_done.promise).await;
+                    if complete.and_then(|v| v.as_bool()) != Some(true) || self.closed.get() {
+                        return Ok(()); // the page went away before sending its whole body
+                    }
+                    if self.body_bad.get() {
+                        return Err(CoreError::BadRequest(
+                            "request body frame is not base64".into(),
+                        )
+                        .into());
+                    }
+                    self.feed_body(id)?
+                }
+                Step::Ask {
+                    approval,
+                    timeout_ms,
+                } => self.ask(id, &approval, timeout_ms).await?,
+                Step::Send(upstream) => {
+                    let (url, init) = self.request_init(upstream)?;
+                    let end = stream::forward(self, &url, &init, id).await;
+                    with(|w| Ok(w.end_request(id, end, &clock())))?;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Feeds the body to the wallet while it wants bytes, then ends it.
+    fn feed_body(&self, id: ExchangeId) -> EngineResult<Step> {
+        let body = self.body.borrow();
+        let mut total = 0u64;
+        for frame in body.iter() {
+            total += u64::from(frame.length());
+            if with(|w| Ok(w.wants_body(id)))? {
+                let bytes = frame.to_vec();
+                with(|w| {
+                    w.request_body(id, &bytes);
+                    Ok(())
+                })?;
+            }
+        }
+        with(|w| Ok(w.request_body_end(id, total, &clock())))
+    }
+
+    /// Opens the per-request approval window and waits for the answer (or the timeout).
+    async fn ask(&self, id: ExchangeId, approval: &str, timeout_ms: u64) -> EngineResult<Step> {
+        *self.approval.borrow_mut() = Some(approval.to_string());
+        let page = format!("approve/request.html?id={approval}");
+        let window = windows::open(&page, 420).await.ok().flatten();
+        with(|w| {
+            w.request_window_opened(approval, window);
+            Ok(())
+        })?;
+        if !waiters::wait_at_most(approval, timeout_ms).await {
+            // A timeout or an abort: the wallet learns it here (a rejection already knew).
+            let _ = with(|w| Ok(w.decide_request(approval, false)));
+        }
+        self.approval.borrow_mut().take();
+        if let Some(window) = window {
+            windows::close(window).await;
+        }
+        if self.closed.get() {
+            return Ok(Step::Refuse(CoreError::UserRejected));
+        }
+        with(|w| Ok(w.continue_request(id, &clock())))
+    }
+
+    /// The `fetch` options for the wallet's upstream request: its method, headers and
+    /// body exactly, `redirect: 'error'`, no cookies, no cache, no referrer.
+    fn request_init(&self, upstream: Upstream) -> EngineResult<(String, RequestInit)> {
+        let headers = Headers::new()?;
+        for (name, value) in &upstream.headers {
+            headers.append(name, value)?;
+        }
+        let init = RequestInit::new();
+        init.set_method(upstream.method);
+        init.set_headers(&headers);
+        init.set_redirect(web_sys::RequestRedirect::Error);
+        init.set_credentials(web_sys::RequestCredentials::Omit);
+        init.set_cache(web_sys::RequestCache::NoStore);
+        init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
+        if let Some(abort) = &self.abort {
+            init.set_signal(Some(&abort.signal()));
+        }
+        match &upstream.body {
+            UpstreamBody::None => {}
+            UpstreamBody::AsReceived => {
+                let parts = std::mem::take(&mut *self.body.borrow_mut());
+                let total = parts.iter().map(Uint8Array::length).sum();
+                init.set_body(&stream::join_bytes(parts, total));
+            }
+            UpstreamBody::Replaced(bytes) => init.set_body(&Uint8Array::from(bytes.as_slice())),
+        }
+        // `upstream` (and the key in its headers) is zeroised as it drops here.
+        Ok((upstream.url.clone(), init))
     }
 
     /// A wallet-raised error, sent as `{t:'error'}` so the page builds a real `Response`.
@@ -139,6 +219,7 @@ impl Exchange {
         if self.closed.get() {
             return;
         }
+        self.closed.set(true);
         self.post(&[
             ("t", "error".into()),
             ("status", error.http_status().into()),
@@ -154,90 +235,50 @@ impl Exchange {
     }
 }
 
-/// Every check happens here, before any byte goes upstream: origin, grant, session
-/// key, URL and headers, lock state, key presence. The key is added last.
-/// What passed the checks: where to send, how, and the grant's metering policy.
-struct Authorised {
-    origin: String,
-    provider: &'static str,
+/// The request frame's head, read field by field (the inline body is never copied).
+struct HeadFrame {
+    provider: String,
+    method: String,
     url: String,
-    init: RequestInit,
-    policy: GrantPolicy,
+    headers: Vec<(String, String)>,
+    session_key: Option<String>,
+    has_body: bool,
 }
 
-async fn authorise(exchange: &Exchange, head: &RequestHead) -> EngineResult<Authorised> {
-    let origin = exchange.origin.clone()?;
-    state::ready().await?;
-    state::enforce_auto_lock().await?;
-    let provider = providers::find(&head.provider)?;
-    let now = now_ms();
-    let (url, headers, policy, last_used_stale) = state::with(|e| {
-        let presented = Some(head.session_key.as_str())
-            .filter(|k| !k.is_empty())
-            .or_else(|| session_key_from_headers(&head.headers));
-        let grant = e
-            .grants
-            .authorise(&e.session_secret, &origin, provider.id, presented, now)?;
-        let policy = grant.policy.clone();
-        let unlocked = e.unlocked_mut()?;
-        let credential = unlocked
-            .vault
-            .credential_for_provider(provider.id)
-            .ok_or_else(|| CoreError::ProviderKeyMissing(provider.id.to_string()))?;
-        let page = PageRequest {
-            method: &head.method,
-            url: &head.url,
-            headers: &head.headers,
-        };
-        let planned = plan(provider, credential.base_url(), &page)?;
-        let url = planned.url.clone();
-        let headers = planned.into_headers_with_key(credential.secret());
-        let id = credential.id().to_string();
-        // "Last used" is shown to the minute: store it at most about once a minute.
-        let stale = credential
-            .last_used_ms()
-            .is_none_or(|t| now.saturating_sub(t) >= LAST_USED_RESOLUTION_MS);
-        unlocked.vault.mark_used(&id, now);
-        Ok((url, headers, policy, stale))
-    })?;
-    if last_used_stale {
-        state::save_vault_soon();
+impl HeadFrame {
+    fn read(frame: &JsValue) -> EngineResult<Self> {
+        let text = |key: &str| chrome::string_field(frame, key);
+        let malformed = || CoreError::BadRequest("malformed request frame".into());
+        let list = chrome::field(frame, "headers");
+        let list: js_sys::Array = list.dyn_into().map_err(|_| malformed())?;
+        let mut headers = Vec::with_capacity(list.length() as usize);
+        for pair in list.iter() {
+            let pair: js_sys::Array = pair.dyn_into().map_err(|_| malformed())?;
+            match (pair.get(0).as_string(), pair.get(1).as_string()) {
+                (Some(name), Some(value)) => headers.push((name, value)),
+                _ => return Err(malformed().into()),
+            }
+        }
+        Ok(Self {
+            provider: text("provider").ok_or_else(malformed)?,
+            method: text("method").unwrap_or_default(),
+            url: text("url").ok_or_else(malformed)?,
+            headers,
+            session_key: text("sessionKey"),
+            has_body: chrome::field(frame, "hasBody").is_truthy(),
+        })
     }
-    state::touch().await?;
 
-    let out = Headers::new()?;
-    for (name, value) in &headers {
-        out.append(name, value)?;
+    fn as_head(&self) -> RequestHead<'_> {
+        RequestHead {
+            provider: &self.provider,
+            method: &self.method,
+            url: &self.url,
+            headers: &self.headers,
+            session_key: self.session_key.as_deref(),
+            has_body: self.has_body,
+        }
     }
-    let init = RequestInit::new();
-    init.set_method(&head.method.to_ascii_uppercase());
-    init.set_headers(&out);
-    init.set_redirect(web_sys::RequestRedirect::Error);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    init.set_cache(web_sys::RequestCache::NoStore);
-    init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
-    if let Some(abort) = &exchange.abort {
-        init.set_signal(Some(&abort.signal()));
-    }
-    Ok(Authorised {
-        origin,
-        provider: provider.id,
-        url,
-        init,
-        policy,
-    })
 }
 
-/// The body frames as one byte array (a `Uint8Array` body reaches the network without
-/// the blob registry a `Blob` body would go through).
-fn assemble_body(frames: &[JsValue]) -> EngineResult<Uint8Array> {
-    let mut parts = Vec::with_capacity(frames.len());
-    let mut total = 0u32;
-    for frame in frames {
-        let bytes = bytes_from_base64(frame)
-            .map_err(|_| CoreError::BadRequest("request body frame is not base64".into()))?;
-        total = total.saturating_add(bytes.length());
-        parts.push(bytes);
-    }
-    Ok(stream::join_bytes(parts, total))
-}
+use wasm_bindgen::JsCast;

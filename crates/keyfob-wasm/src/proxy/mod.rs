@@ -18,11 +18,11 @@
 //! natively (`toBase64`/`fromBase64`), because extension ports only carry JSON.
 
 mod exchange;
-pub mod metering;
 mod stream;
 
 use crate::chrome::{self, Port};
 use exchange::Exchange;
+use keyfob_core::wallet::Caller;
 use keyfob_core::CoreError;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -34,15 +34,15 @@ const MAX_OPEN_EXCHANGES: usize = 512;
 
 pub struct RequestPort {
     port: Port,
-    origin: Result<String, CoreError>,
+    caller: Result<Caller, CoreError>,
     open: Rc<RefCell<HashMap<u32, Rc<Exchange>>>>,
 }
 
 impl RequestPort {
-    pub fn open(port: Port, origin: Result<String, CoreError>) -> Self {
+    pub fn open(port: Port, caller: Result<Caller, CoreError>) -> Self {
         Self {
             port,
-            origin,
+            caller,
             open: Rc::new(RefCell::new(HashMap::new())),
         }
     }
@@ -71,7 +71,7 @@ impl RequestPort {
     }
 
     fn start(&self, id: u32, message: JsValue) {
-        let exchange = Rc::new(Exchange::new(id, self.port.clone(), self.origin.clone()));
+        let exchange = Rc::new(Exchange::new(id, self.port.clone(), self.caller.clone()));
         {
             let mut open = self.open.borrow_mut();
             if open.contains_key(&id) {

@@ -5,13 +5,13 @@
 //! that trickles in still goes out chunk by chunk, the moment each arrives.
 
 use super::exchange::Exchange;
-use super::metering::Ticket;
-use crate::chrome;
+use crate::engine::with;
 use crate::error::{EngineError, EngineResult};
+use crate::race::{self, First};
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use keyfob_core::wallet::charge::End;
+use keyfob_core::wallet::request::ExchangeId;
 use keyfob_core::CoreError;
-use std::cell::Cell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -35,25 +35,27 @@ const DROPPED_RESPONSE_HEADERS: &[&str] = &[
     "set-cookie",
 ];
 
-/// Fetches upstream and streams the answer to the page, feeding the usage meter a copy
-/// of each batch. Returns the status the page saw.
-pub async fn forward(
-    exchange: &Exchange,
-    url: &str,
-    init: &RequestInit,
-    ticket: &mut Ticket,
-) -> EngineResult<u16> {
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let fetching = JsFuture::from(global.fetch_with_str_and_init(url, init));
-    let response: Response = race_timeout(exchange, fetching).await?.dyn_into()?;
+/// Fetches upstream and streams the answer to the page, feeding the wallet's meter the
+/// batches it reads. Returns how the exchange ended.
+pub async fn forward(exchange: &Exchange, url: &str, init: &RequestInit, id: ExchangeId) -> End {
+    let response = match headers_in_time(exchange, url, init).await {
+        Ok(response) => response,
+        Err(end) => return end,
+    };
     let status = response.status();
     let content_type = response.headers().get("content-type").ok().flatten();
-    ticket.start_meter(content_type.as_deref());
-    let head = head_pairs(&response)?;
-
+    let reading =
+        with(|w| Ok(w.response_head(id, status, content_type.as_deref()))).unwrap_or(false);
+    let head = match head_pairs(&response) {
+        Ok(head) => head,
+        Err(error) => {
+            exchange.refuse(&error);
+            return End::Broken;
+        }
+    };
     let Some(body) = response.body() else {
         exchange.post(&[head, vec![("end", JsValue::TRUE)]].concat());
-        return Ok(status);
+        return End::Finished;
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut next = reader.read();
@@ -62,12 +64,12 @@ pub async fn forward(
     let mut head = Some(head);
     if !is_ready(&next).await && !exchange.post(&head.take().unwrap_or_default()) {
         let _ = reader.cancel();
-        return Ok(status);
+        return End::Aborted;
     }
     loop {
         let (batch, ended) = match read_batch(&reader, &mut next).await {
             Ok(read) => read,
-            Err(_) if exchange.closed.get() => return Ok(status),
+            Err(_) if exchange.closed.get() => return End::Aborted,
             Err(e) => {
                 let failure = EngineError::from(CoreError::UpstreamUnreachable(
                     EngineError::from(e).to_string(),
@@ -77,12 +79,19 @@ pub async fn forward(
                     ("code", failure.code().into()),
                     ("message", failure.to_string().into()),
                 ]);
-                return Ok(status);
+                return End::Broken;
             }
         };
         let mut pairs = head.take().unwrap_or_else(|| vec![("t", "data".into())]);
         if let Some(bytes) = batch {
-            ticket.feed(&bytes);
+            // The copy into WASM memory is made only for a body the meter reads.
+            if reading {
+                let copy = bytes.to_vec();
+                let _ = with(|w| {
+                    w.response_body(id, &copy);
+                    Ok(())
+                });
+            }
             pairs.push(("b", bytes.to_base64().into()));
         }
         if ended {
@@ -90,10 +99,44 @@ pub async fn forward(
         }
         if !exchange.post(&pairs) {
             let _ = reader.cancel();
-            return Ok(status);
+            return End::Aborted;
         }
         if ended {
-            return Ok(status);
+            return End::Finished;
+        }
+    }
+}
+
+/// The upstream response, once its headers arrived in time. A failure is told to the
+/// page here and returned as how the exchange ended.
+async fn headers_in_time(
+    exchange: &Exchange,
+    url: &str,
+    init: &RequestInit,
+) -> Result<Response, End> {
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let fetching = JsFuture::from(global.fetch_with_str_and_init(url, init));
+    let timeout = gloo_timers::future::TimeoutFuture::new(UPSTREAM_HEADERS_TIMEOUT_MS);
+    let result = match race::first(fetching, timeout).await {
+        First::Left(result) => result,
+        First::Right(()) => {
+            if let Some(abort) = &exchange.abort {
+                abort.abort();
+            }
+            exchange.refuse(&CoreError::UpstreamTimeout.into());
+            return Err(End::TimedOut);
+        }
+    };
+    match result.and_then(|r| r.dyn_into::<Response>()) {
+        Ok(response) => Ok(response),
+        Err(_) if exchange.closed.get() => Err(End::Aborted),
+        Err(e) => {
+            let error = CoreError::UpstreamUnreachable(format!(
+                "{} (Keyfob also refuses provider redirects)",
+                EngineError::from(e)
+            ));
+            exchange.refuse(&error.into());
+            Err(End::Unreachable)
         }
     }
 }
@@ -155,36 +198,6 @@ pub fn join_bytes(mut parts: Vec<Uint8Array>, total: u32) -> Uint8Array {
         at += part.length();
     }
     joined
-}
-
-/// Waits for the response headers, or fails with UPSTREAM_TIMEOUT / UPSTREAM_UNREACHABLE.
-/// The timer covers the headers only: a long stream after them is never cut short.
-async fn race_timeout(exchange: &Exchange, fetching: JsFuture) -> EngineResult<JsValue> {
-    let timed_out = Rc::new(Cell::new(false));
-    let flag = Rc::clone(&timed_out);
-    let abort = exchange.abort.clone();
-    let on_timeout = Closure::once(move || {
-        flag.set(true);
-        if let Some(abort) = abort {
-            abort.abort();
-        }
-    });
-    let timer = chrome::set_timeout(
-        on_timeout.as_ref().unchecked_ref(),
-        UPSTREAM_HEADERS_TIMEOUT_MS,
-    );
-    let result = fetching.await;
-    chrome::clear_timeout(timer);
-    drop(on_timeout);
-    match result {
-        Ok(response) => Ok(response),
-        Err(_) if timed_out.get() => Err(CoreError::UpstreamTimeout.into()),
-        Err(e) => Err(CoreError::UpstreamUnreachable(format!(
-            "{} (Keyfob also refuses provider redirects)",
-            EngineError::from(e)
-        ))
-        .into()),
-    }
 }
 
 /// `t:'head'` with status, status text and the headers the page may see.

@@ -357,8 +357,9 @@ fn chunk_sizes_do_not_matter() {
 
 #[test]
 fn fail_bodies_the_old_rule_read_one_way() {
-    // Deliberately stricter than the whole-body rule was: each of these could be read
-    // two ways by a provider, or is beyond what the reader holds.
+    // Deliberately stricter than the old whole-body rule (which read the first as naming
+    // nothing and took the last of a repeated config count): each of these could be
+    // read two ways by a provider, or is beyond what the reader holds.
     let long_key = format!(r#"{{"{}":1,"model":"m"}}"#, "k".repeat(300));
     let many_keys = format!(
         "{{{}\"model\":\"m\"}}",
@@ -383,6 +384,8 @@ fn fail_bodies_the_old_rule_read_one_way() {
             err(message),
             "{body:.80}"
         );
+        // `read_request` reads through the same reader.
+        assert_eq!(whole(JSON, body.as_bytes()), err(message), "{body:.80}");
     }
     // Both spellings of a config field: the larger counts, whichever the provider reads.
     let both = br#"{"generationConfig":{"maxOutputTokens":10,"max_output_tokens":100000}}"#;

@@ -50,6 +50,8 @@
 //! - [`budget`]: reservations and committed spending per origin and period.
 //! - [`policy`]: allow-lists, gated surfaces, expiry, the approval threshold.
 //! - [`request_body`]: model, caps and stream flag from the body; `include_usage`.
+//! - [`body_scan`]: the incremental body reader behind it (`json_lex`, `json_facts`,
+//!   `multipart_scan` do the reading).
 //! - [`context`]: `x-keyfob-reason` / `x-keyfob-context` validation.
 //! - [`audit`]: audit records, daily roll-ups, summaries, JSON and CSV export.
 //! - [`calendar`]: local days, weeks and months.
@@ -59,7 +61,10 @@ pub mod body_scan;
 pub mod budget;
 pub mod calendar;
 pub mod context;
+mod json_facts;
+mod json_lex;
 mod json_scan;
+mod multipart_scan;
 pub mod policy;
 pub mod prices;
 pub mod request_body;

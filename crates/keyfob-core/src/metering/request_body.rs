@@ -6,8 +6,10 @@
 //! be read two ways: invalid JSON, a duplicated top-level key, a non-string model, a
 //! multipart form with two `model` fields. A body is read as JSON when its content type
 //! says so *or* it starts like JSON, so a JSON body cannot hide behind `text/plain`.
-//! The model comes from the path where the provider takes it from there (Gemini
-//! `models/{model}:verb`, Azure `deployments/{name}`).
+//! The body is read by [`BodyReader`] (incrementally, in bounded memory), which holds
+//! that rule; this module adds what the path says. The model comes from the path where
+//! the provider takes it from there (Gemini `models/{model}:verb`, Azure
+//! `deployments/{name}`), and is checked here ([`facts`]) whichever way it came.
 //!
 //! Estimates: input is `ceil(body bytes / 4)` (about right for text; high for base64
 //! images, low for a `previous_response_id` that pulls in a stored conversation); output
@@ -17,13 +19,9 @@
 //! is given. Requests that name no model, and embedding/rerank/moderation calls, have no
 //! output.
 
-use std::collections::BTreeSet;
 use std::ops::Range;
 
-use serde::Deserialize;
-use serde_json::Value;
-
-use super::body_scan::BodyFacts;
+use super::body_scan::{BodyFacts, BodyReader};
 use crate::providers::truncate_for_message;
 use crate::CoreError;
 
@@ -43,7 +41,6 @@ pub const INCLUDE_USAGE_PROVIDERS: &[&str] = &[
     "openai_compatible",
 ];
 
-const MAX_CHOICES: u64 = 128;
 const MAX_MODEL_CHARS: usize = 256;
 
 /// The cost-relevant facts of one request.
@@ -93,45 +90,18 @@ impl RequestFacts {
 }
 
 /// Reads the facts of a request to `provider_id` at `path` (no query string) with the
-/// given `content-type` and body.
+/// given `content-type` and body: the whole body through one [`BodyReader`], so there
+/// is one reading rule whether the body arrives whole or in chunks.
 pub fn read_request(
     provider_id: &str,
     path: &str,
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<RequestFacts, CoreError> {
-    let mut facts = RequestFacts {
-        model: None,
-        max_output_tokens: None,
-        choices: 1,
-        stream: path.ends_with(":streamGenerateContent"),
-        generates: generates(path),
-        billable: billable(path),
-        body_bytes: body.len() as u64,
-    };
-    let essence = content_type
-        .and_then(|ct| ct.split(';').next())
-        .map(|ct| ct.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    let body_model = if first.is_none() {
-        None // no body, or only whitespace: nothing to read
-    } else if essence.contains("json") || matches!(first, Some(b'{' | b'[' | 0xEF)) {
-        read_json(body, &mut facts)?
-    } else if essence == "multipart/form-data" {
-        read_multipart(content_type.unwrap_or_default(), body, &mut facts)?
-    } else {
-        None
-    };
-    facts.model = model_from_path(provider_id, path).or(body_model);
-    if let Some(model) = &facts.model {
-        check_model(model)?;
-    }
-    Ok(facts)
-}
-
-fn bad(message: &str) -> CoreError {
-    CoreError::BadRequest(message.into())
+    let mut reader = BodyReader::new(content_type);
+    reader.feed(body);
+    let read = reader.finish(body.len() as u64)?;
+    facts(provider_id, "POST", path, read)
 }
 
 /// The model a provider reads from the path, for providers that do.
@@ -191,160 +161,6 @@ fn check_model(model: &str) -> Result<(), CoreError> {
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct JsonBody {
-    #[serde(default)]
-    model: Option<Value>,
-    #[serde(default)]
-    stream: Option<Value>,
-    #[serde(default)]
-    max_tokens: Option<Value>,
-    #[serde(default)]
-    max_completion_tokens: Option<Value>,
-    #[serde(default)]
-    max_output_tokens: Option<Value>,
-    #[serde(default)]
-    n: Option<Value>,
-    #[serde(default, rename = "generationConfig")]
-    generation_config_camel: Option<Value>,
-    #[serde(default)]
-    generation_config: Option<Value>,
-}
-
-/// Reads a JSON body into `facts`; returns the body's model.
-fn read_json(body: &[u8], facts: &mut RequestFacts) -> Result<Option<String>, CoreError> {
-    let not_json = || bad("the request body is not valid JSON");
-    let Some(object) = object_spans(body, 0) else {
-        // Valid JSON that is not an object (an array, say) names nothing.
-        serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|_| not_json())?;
-        return Ok(None);
-    };
-    let mut seen = BTreeSet::new();
-    if !object.members.iter().all(|m| seen.insert(m.key.as_str())) {
-        return Err(bad("the request body repeats a key"));
-    }
-    let parsed: JsonBody = serde_json::from_slice(body).map_err(|_| not_json())?;
-    let count = |v: &Option<Value>| v.as_ref().and_then(Value::as_u64);
-    let mut caps = vec![
-        count(&parsed.max_tokens),
-        count(&parsed.max_completion_tokens),
-        count(&parsed.max_output_tokens),
-    ];
-    let mut choices = count(&parsed.n);
-    for config in [&parsed.generation_config_camel, &parsed.generation_config]
-        .into_iter()
-        .flatten()
-    {
-        let field = |camel: &str, snake: &str| {
-            config
-                .get(camel)
-                .or_else(|| config.get(snake))
-                .and_then(Value::as_u64)
-        };
-        caps.push(field("maxOutputTokens", "max_output_tokens"));
-        choices = choices.max(field("candidateCount", "candidate_count"));
-    }
-    facts.max_output_tokens = caps.into_iter().flatten().max();
-    facts.choices = choices.unwrap_or(1).clamp(1, MAX_CHOICES);
-    facts.stream |= parsed.stream == Some(Value::Bool(true));
-    match parsed.model {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(model)) => Ok(Some(model)),
-        Some(_) => Err(bad("model must be a string")),
-    }
-}
-
-/// Reads the `model` and `stream` fields of a multipart form into `facts`.
-fn read_multipart(
-    content_type: &str,
-    body: &[u8],
-    facts: &mut RequestFacts,
-) -> Result<Option<String>, CoreError> {
-    let boundary = content_type
-        .split(';')
-        .skip(1)
-        .filter_map(|p| p.trim().split_once('='))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
-        .map(|(_, v)| v.trim().trim_matches('"').to_string())
-        .filter(|b| !b.is_empty() && b.len() <= 200)
-        .ok_or_else(|| bad("multipart body without a boundary"))?;
-    let mut models = Vec::new();
-    for (name, value) in multipart_fields(body, boundary.as_bytes())? {
-        match name.as_str() {
-            "model" => models.push(value),
-            "stream" => facts.stream |= value.trim_ascii() == b"true",
-            _ => {}
-        }
-    }
-    match models.as_slice() {
-        [] => Ok(None),
-        [one] => String::from_utf8(one.clone())
-            .map(Some)
-            .map_err(|_| bad("model must be text")),
-        _ => Err(bad("the form names more than one model")),
-    }
-}
-
-/// (name, value) of every part of a `multipart/form-data` body (RFC 7578). Anything
-/// that does not parse cleanly is refused rather than guessed at.
-fn multipart_fields(body: &[u8], boundary: &[u8]) -> Result<Vec<(String, Vec<u8>)>, CoreError> {
-    let malformed = || bad("the multipart body is malformed");
-    let dash = [b"--".as_slice(), boundary].concat();
-    let delimiter = [b"\r\n".as_slice(), &dash].concat();
-    if !body.starts_with(&dash) {
-        return Err(malformed());
-    }
-    let mut fields = Vec::new();
-    let mut at = dash.len();
-    loop {
-        let rest = &body[at..];
-        if rest.starts_with(b"--") {
-            return Ok(fields); // the closing delimiter
-        }
-        let rest = rest.strip_prefix(b"\r\n").ok_or_else(malformed)?;
-        let head_end = find(rest, b"\r\n\r\n").ok_or_else(malformed)?;
-        let headers = std::str::from_utf8(&rest[..head_end]).map_err(|_| malformed())?;
-        let content = &rest[head_end + 4..];
-        let end = find(content, &delimiter).ok_or_else(malformed)?;
-        let mut names = headers
-            .split("\r\n")
-            .filter_map(|h| h.split_once(':'))
-            .filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-disposition"))
-            .map(|(_, v)| disposition_name(v));
-        let name = match (names.next(), names.next()) {
-            (Some(Some(name)), None) => name,
-            _ => return Err(malformed()),
-        };
-        fields.push((name, content[..end].to_vec()));
-        at = body.len() - content.len() + end + delimiter.len();
-    }
-}
-
-/// The `name` parameter of a `form-data` Content-Disposition value.
-fn disposition_name(value: &str) -> Option<String> {
-    let mut parts = value.split(';').map(str::trim);
-    if !parts.next()?.eq_ignore_ascii_case("form-data") {
-        return None;
-    }
-    parts
-        .filter_map(|p| p.split_once('='))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("name"))
-        .map(|(_, v)| v.trim().trim_matches('"').to_string())
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let (&first, tail) = needle.split_first()?;
-    let mut from = 0;
-    while let Some(i) = hay[from..].iter().position(|&b| b == first) {
-        let at = from + i;
-        if hay[at + 1..].starts_with(tail) {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
-}
-
 /// Adds `stream_options.include_usage: true` to a streaming chat or text completion for
 /// a provider that supports it, keeping any other `stream_options` and every other byte
 /// of the body as it was. An explicit `include_usage: false` is turned to `true`:
@@ -392,7 +208,6 @@ pub fn add_include_usage(provider_id: &str, path: &str, body: &[u8]) -> Option<V
     Some(out)
 }
 
-/// Byte spans of a JSON object's members.
 /// The facts of a request to `provider_id` (`method`, `path`) whose body read as `body`.
 pub fn facts(
     provider_id: &str,
@@ -526,6 +341,8 @@ fn value_end(b: &[u8], i: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
 
     fn read(provider: &str, path: &str, body: &str) -> Result<RequestFacts, CoreError> {

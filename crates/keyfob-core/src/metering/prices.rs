@@ -416,6 +416,8 @@ mod tests {
                 p.family
             );
             let r = p.rates;
+            // Every family bills its input: a priced model never costs $0.
+            assert!(r.input > 0, "{}", p.family);
             assert!(r.cache_read <= r.input, "{}", p.family);
             assert!(r.cache_write >= r.input && r.cache_write_1h >= r.cache_write);
             // No prefix is listed twice for the same provider.

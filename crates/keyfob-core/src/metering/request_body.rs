@@ -17,8 +17,8 @@
 //! is the request's cap (`max_tokens`, `max_completion_tokens`, `max_output_tokens`,
 //! `generationConfig.maxOutputTokens`; the largest if several are given) times the
 //! number of choices (`n`, `candidateCount`), or [`DEFAULT_OUTPUT_ESTIMATE`] when no cap
-//! is given. Requests that name no model, and embedding/rerank/moderation calls, have no
-//! output.
+//! is given. Requests that name no model, [`MeterClass::Embed`] calls (embeddings,
+//! rerank, classify) and [`MeterClass::Free`] calls have no output.
 
 use std::collections::BTreeSet;
 use std::ops::Range;

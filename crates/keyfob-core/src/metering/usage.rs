@@ -4,7 +4,9 @@
 //! and never holds more than one SSE event (see [`super::sse`]) or one captured usage
 //! object (an incremental JSON path scanner). It never changes what the page receives.
 //!
-//! Where each provider reports usage (all counts are cumulative for the request):
+//! Which [`Dialect`] a response is read in is a fact of the provider's row (or of the
+//! path rule that admitted the request). Where each dialect reports usage (all counts
+//! are cumulative for the request):
 //! - **Anthropic** Messages: `usage` on the message; when streaming, `message_start`
 //!   carries `message.usage` (input and cache counts, a first output count) and each
 //!   `message_delta` carries `usage` with the cumulative `output_tokens` (and, on newer

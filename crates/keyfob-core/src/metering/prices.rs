@@ -1,14 +1,16 @@
 //! List prices per model family, and the cost arithmetic.
 //!
-//! Every row names the providers it applies to, the model-id prefixes of its family and
-//! the date its prices were read (`as_of`). A model matches a family when its id is the
+//! Every row names the price list it belongs to ([`PriceList`]; a provider's row says
+//! which list prices it, through its [`Pricing`]), the model-id prefixes of its family
+//! and the date its prices were read (`as_of`). A model matches a family when its id is the
 //! family prefix followed by nothing or only by version suffixes (`-latest`, `-preview`,
 //! `-exp`, or numeric parts of two or more digits such as `-20250514`, `-2024-08-06`,
 //! `-0709`, `-001`). So `claude-opus-4-20250514` is Opus 4, while `claude-opus-4-5` is
 //! not (a one-digit part is a new version), and `gpt-4o-mini` is not `gpt-4o`. A model
 //! that matches no row — a new one, a fine-tune, an Azure deployment name, a router's
 //! `vendor/model` id — still has its tokens counted; its cost is `None` ("unknown"),
-//! never guessed.
+//! never guessed and never zero. So is every cost at a provider priced
+//! [`Pricing::Unknown`].
 //!
 //! Money is integer: prices are micro-USD per million tokens (`$1.25/M` is
 //! `1_250_000`), costs are nano-USD (`1 USD = 1_000_000_000`), and a request's cost is
@@ -17,6 +19,8 @@
 //! Not modelled (each makes the figure an estimate, never a bill): batch discounts,
 //! priority/flex tiers, regional surcharges, per-request fees (web search, grounding),
 //! audio and image token rates that differ from text rates.
+
+use crate::providers::{self, PriceList, Pricing};
 
 /// Rates in micro-USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +40,8 @@ pub struct Rates {
 pub struct ModelPrice {
     /// Display name of the family.
     pub family: &'static str,
-    /// Provider ids (see [`crate::providers`]) these prices apply to.
-    pub providers: &'static [&'static str],
+    /// The price list this row belongs to.
+    pub list: PriceList,
     /// Model-id prefixes of the family.
     pub prefixes: &'static [&'static str],
     /// The date (`YYYY-MM-DD`) the prices were read from the provider's price list.
@@ -70,9 +74,13 @@ const fn plain(input: u64, output: u64, cache_read: u64) -> Rates {
 
 const M: u64 = 1_000_000; // $1 per million tokens, in micro-USD
 
-const ANTHROPIC: &[&str] = &["anthropic"];
-const OPENAI: &[&str] = &["openai"];
-const GEMINI: &[&str] = &["gemini"];
+const ANTHROPIC: PriceList = PriceList::Anthropic;
+const OPENAI: PriceList = PriceList::OpenAi;
+const GEMINI: PriceList = PriceList::Gemini;
+const COHERE: PriceList = PriceList::Cohere;
+const DEEPSEEK: PriceList = PriceList::DeepSeek;
+const XAI: PriceList = PriceList::Xai;
+const GROQ: PriceList = PriceList::Groq;
 
 /// The price table. Anthropic: cache writes 1.25× input (5 min) and 2× (1 h), reads 0.1×;
 /// Sonnet 4/4.5 and Gemini 2.5 Pro bill the whole request at higher rates above 200 000
@@ -122,25 +130,25 @@ pub static PRICES: &[ModelPrice] = &[
     row("Gemini 2.0 Flash", GEMINI, &["gemini-2.0-flash"], "2025-10-01", plain(100_000, 400_000, 25_000), None),
     row("Gemini 2.0 Flash-Lite", GEMINI, &["gemini-2.0-flash-lite"], "2025-10-01", plain(75_000, 300_000, 75_000), None),
     // Cohere, cohere.com/pricing (billed units).
-    row("Command A", &["cohere"], &["command-a"], "2025-10-01", plain(2_500_000, 10 * M, 2_500_000), None),
-    row("Command R+", &["cohere"], &["command-r-plus"], "2025-10-01", plain(2_500_000, 10 * M, 2_500_000), None),
-    row("Command R", &["cohere"], &["command-r"], "2025-10-01", plain(150_000, 600_000, 150_000), None),
-    row("Command R7B", &["cohere"], &["command-r7b"], "2025-10-01", plain(37_500, 150_000, 37_500), None),
+    row("Command A", COHERE, &["command-a"], "2025-10-01", plain(2_500_000, 10 * M, 2_500_000), None),
+    row("Command R+", COHERE, &["command-r-plus"], "2025-10-01", plain(2_500_000, 10 * M, 2_500_000), None),
+    row("Command R", COHERE, &["command-r"], "2025-10-01", plain(150_000, 600_000, 150_000), None),
+    row("Command R7B", COHERE, &["command-r7b"], "2025-10-01", plain(37_500, 150_000, 37_500), None),
     // DeepSeek, api-docs.deepseek.com/quick_start/pricing (cache miss / hit).
-    row("DeepSeek V3.2", &["deepseek"], &["deepseek-chat", "deepseek-reasoner"], "2025-10-01",
+    row("DeepSeek V3.2", DEEPSEEK, &["deepseek-chat", "deepseek-reasoner"], "2025-10-01",
         plain(280_000, 420_000, 28_000), None),
     // xAI, docs.x.ai/docs/models.
-    row("Grok 4", &["xai"], &["grok-4"], "2025-10-01", plain(3 * M, 15 * M, 750_000), None),
-    row("Grok 3", &["xai"], &["grok-3"], "2025-10-01", plain(3 * M, 15 * M, 750_000), None),
-    row("Grok 3 mini", &["xai"], &["grok-3-mini"], "2025-10-01", plain(300_000, 500_000, 75_000), None),
+    row("Grok 4", XAI, &["grok-4"], "2025-10-01", plain(3 * M, 15 * M, 750_000), None),
+    row("Grok 3", XAI, &["grok-3"], "2025-10-01", plain(3 * M, 15 * M, 750_000), None),
+    row("Grok 3 mini", XAI, &["grok-3-mini"], "2025-10-01", plain(300_000, 500_000, 75_000), None),
     // Groq, groq.com/pricing.
-    row("Llama 3.3 70B (Groq)", &["groq"], &["llama-3.3-70b-versatile"], "2025-10-01", plain(590_000, 790_000, 590_000), None),
-    row("Llama 3.1 8B (Groq)", &["groq"], &["llama-3.1-8b-instant"], "2025-10-01", plain(50_000, 80_000, 50_000), None),
+    row("Llama 3.3 70B (Groq)", GROQ, &["llama-3.3-70b-versatile"], "2025-10-01", plain(590_000, 790_000, 590_000), None),
+    row("Llama 3.1 8B (Groq)", GROQ, &["llama-3.1-8b-instant"], "2025-10-01", plain(50_000, 80_000, 50_000), None),
 ];
 
 const fn row(
     family: &'static str,
-    providers: &'static [&'static str],
+    list: PriceList,
     prefixes: &'static [&'static str],
     as_of: &'static str,
     rates: Rates,
@@ -148,7 +156,7 @@ const fn row(
 ) -> ModelPrice {
     ModelPrice {
         family,
-        providers,
+        list,
         prefixes,
         as_of,
         rates,
@@ -156,15 +164,22 @@ const fn row(
     }
 }
 
-/// Providers whose responses carry the request's own cost, trusted over the table.
-const REPORTS_COST: &[&str] = &["openrouter"];
+/// The price row for `model` at the provider `provider_id`, through its row's
+/// [`Pricing`]: `None` for an unknown provider, one whose prices are not kept, or a
+/// model no row of its list matches.
+pub fn find_price(provider_id: &str, model: &str) -> Option<&'static ModelPrice> {
+    match providers::find(provider_id).ok()?.pricing {
+        Pricing::Table(list) => find_in_list(list, model),
+        Pricing::Reported | Pricing::Unknown => None,
+    }
+}
 
-/// The price row for `model` at `provider`: the longest matching family prefix wins.
-pub fn find_price(provider: &str, model: &str) -> Option<&'static ModelPrice> {
+/// The row of `list` for `model`: the longest matching family prefix wins.
+pub fn find_in_list(list: PriceList, model: &str) -> Option<&'static ModelPrice> {
     let model = model.strip_prefix("models/").unwrap_or(model);
     PRICES
         .iter()
-        .filter(|p| p.providers.contains(&provider))
+        .filter(|p| p.list == list)
         .flat_map(|p| p.prefixes.iter().map(move |prefix| (p, *prefix)))
         .filter(|(_, prefix)| family_matches(prefix, model))
         .max_by_key(|(_, prefix)| prefix.len())
@@ -220,10 +235,12 @@ pub fn estimate_nano_usd(price: &ModelPrice, input_tokens: u64, output_tokens: u
     )
 }
 
-/// The cost of `usage` for `model` at `provider`: the provider's own report where it is
-/// trusted, else the table; `None` when the model has no known price.
+/// The cost of `usage` for `model` at `provider`: the provider's own report where its
+/// row trusts it ([`Pricing::Reported`]), else the table; `None` when the model has no
+/// known price.
 pub fn cost_of(provider: &str, model: Option<&str>, usage: &super::Usage) -> Option<u64> {
-    if REPORTS_COST.contains(&provider) {
+    let pricing = providers::find(provider).ok()?.pricing;
+    if pricing == Pricing::Reported {
         if let Some(cost) = usage.reported_cost_nano_usd {
             return Some(cost);
         }
@@ -389,17 +406,24 @@ mod tests {
     fn table_is_well_formed() {
         for p in PRICES {
             assert_eq!(p.as_of.len(), 10, "{}", p.family);
-            assert!(!p.prefixes.is_empty() && !p.providers.is_empty());
-            for id in p.providers {
-                assert!(crate::providers::find(id).is_ok(), "{id}");
-            }
+            assert!(!p.prefixes.is_empty());
+            // Some provider is priced by this row's list.
+            assert!(
+                providers::all()
+                    .iter()
+                    .any(|q| q.pricing == Pricing::Table(p.list)),
+                "{}",
+                p.family
+            );
             let r = p.rates;
+            // Every family bills its input: a priced model never costs $0.
+            assert!(r.input > 0, "{}", p.family);
             assert!(r.cache_read <= r.input, "{}", p.family);
             assert!(r.cache_write >= r.input && r.cache_write_1h >= r.cache_write);
             // No prefix is listed twice for the same provider.
             for q in PRICES {
                 for a in p.prefixes {
-                    let shared = q.providers.iter().any(|x| p.providers.contains(x));
+                    let shared = q.list == p.list;
                     let dup = q.prefixes.contains(a) && !std::ptr::eq(p, q);
                     assert!(!(shared && dup), "{a}");
                 }

@@ -8,39 +8,30 @@
 //! says so *or* it starts like JSON, so a JSON body cannot hide behind `text/plain`.
 //! The body is read by [`BodyReader`] (incrementally, in bounded memory), which holds
 //! that rule; this module adds what the path says. The model comes from the path where
-//! the provider takes it from there (Gemini `models/{model}:verb`, Azure
-//! `deployments/{name}`), and is checked here ([`facts`]) whichever way it came.
+//! the provider's row says so ([`ModelIn`](crate::providers::ModelIn): Gemini
+//! `models/{model}:verb`, Azure `deployments/{name}`), and is checked here ([`facts`])
+//! whichever way it came. Whether a call generates or is billed at all comes from the
+//! [`MeterClass`] of the path rule that admitted it; which providers may be asked for
+//! stream usage, from their rows' `include_usage`.
 //!
 //! Estimates: input is `ceil(body bytes / 4)` (about right for text; high for base64
 //! images, low for a `previous_response_id` that pulls in a stored conversation); output
 //! is the request's cap (`max_tokens`, `max_completion_tokens`, `max_output_tokens`,
 //! `generationConfig.maxOutputTokens`; the largest if several are given) times the
 //! number of choices (`n`, `candidateCount`), or [`DEFAULT_OUTPUT_ESTIMATE`] when no cap
-//! is given. Requests that name no model, and embedding/rerank/moderation calls, have no
-//! output.
+//! is given. Requests that name no model, [`MeterClass::Embed`] calls (embeddings,
+//! rerank, classify) and [`MeterClass::Free`] calls have no output.
 
 use std::ops::Range;
 
 use super::body_scan::{BodyFacts, BodyReader};
-use crate::providers::truncate_for_message;
+use crate::providers::{self, truncate_for_message, MeterClass, Provider};
 use crate::CoreError;
 
 /// Output tokens assumed when a generating request sets no cap.
 pub const DEFAULT_OUTPUT_ESTIMATE: u64 = 4096;
 /// Body bytes per estimated input token.
 pub const INPUT_BYTES_PER_TOKEN: u64 = 4;
-/// Providers whose streaming chat completions accept `stream_options.include_usage`.
-/// Mistral, Together, Fireworks, Perplexity and OpenRouter send usage in the last chunk
-/// without being asked; Cohere's compatibility API is left alone.
-pub const INCLUDE_USAGE_PROVIDERS: &[&str] = &[
-    "openai",
-    "azure_openai",
-    "xai",
-    "deepseek",
-    "groq",
-    "openai_compatible",
-];
-
 const MAX_MODEL_CHARS: usize = 256;
 
 /// The cost-relevant facts of one request.
@@ -101,51 +92,35 @@ pub fn read_request(
     let mut reader = BodyReader::new(content_type);
     reader.feed(body);
     let read = reader.finish(body.len() as u64)?;
-    facts(provider_id, "POST", path, read)
+    facts_of(provider_id, None, path, read)
 }
 
-/// The model a provider reads from the path, for providers that do.
-fn model_from_path(provider_id: &str, path: &str) -> Option<String> {
-    let segments: Vec<&str> = path.split('/').collect();
-    let after = |name: &str| {
-        segments
-            .windows(2)
-            .find(|w| w[0] == name)
-            .map(|w| w[1].to_string())
-    };
-    match provider_id {
-        "gemini" => {
-            after("models").and_then(|seg| seg.split_once(':').map(|(model, _)| model.to_string()))
-        }
-        "azure_openai" => after("deployments"),
-        _ => None,
-    }
+/// The provider and the meter class of the rule that admits `path` (and `method`, when
+/// known). A path no rule admits was never sent, and has no facts.
+fn meter_class(
+    provider_id: &str,
+    method: Option<&str>,
+    path: &str,
+) -> Result<(&'static Provider, MeterClass), CoreError> {
+    let provider = providers::find(provider_id)?;
+    let rule = provider.rule_for(method, path).ok_or_else(|| {
+        CoreError::UrlNotAllowed(format!(
+            "path {} is not on the allow-list for {}",
+            truncate_for_message(path),
+            provider.name
+        ))
+    })?;
+    Ok((provider, rule.meter))
 }
 
-fn generates(path: &str) -> bool {
-    const NO_OUTPUT: &[&str] = &[
-        "/embeddings",
-        "/embed",
-        "/rerank",
-        "/classify",
-        ":embedContent",
-        ":batchEmbedContents",
-    ];
-    billable(path) && !NO_OUTPUT.iter().any(|end| path.ends_with(end))
-}
-
-/// Calls providers do not bill: counting tokens, moderation, tokenising.
-fn billable(path: &str) -> bool {
-    const FREE: &[&str] = &[
-        "/count_tokens",
-        ":countTokens",
-        "/input_tokens",
-        "/moderations",
-        "/tokenize",
-        "/detokenize",
-        "/tokenize-text",
-    ];
-    !FREE.iter().any(|end| path.ends_with(end))
+/// Whether a request to `path` is a completion the provider may be asked to report
+/// stream usage for.
+fn asks_usage(provider_id: &str, path: &str) -> bool {
+    providers::find(provider_id).is_ok_and(|p| {
+        p.include_usage
+            && p.rule_for(Some("POST"), path)
+                .is_some_and(|rule| rule.meter == MeterClass::Completion)
+    })
 }
 
 fn check_model(model: &str) -> Result<(), CoreError> {
@@ -168,8 +143,7 @@ fn check_model(model: &str) -> Result<(), CoreError> {
 /// Returns the new body, or `None` when nothing needs to change.
 pub fn add_include_usage(provider_id: &str, path: &str, body: &[u8]) -> Option<Vec<u8>> {
     const OPTIONS: &[u8] = br#"{"include_usage":true}"#;
-    let completions = path.ends_with("/chat/completions") || path.ends_with("/completions");
-    if !INCLUDE_USAGE_PROVIDERS.contains(&provider_id) || !completions {
+    if !asks_usage(provider_id, path) {
         return None;
     }
     let object = object_spans(body, 0)?;
@@ -215,13 +189,24 @@ pub fn facts(
     path: &str,
     body: BodyFacts,
 ) -> Result<RequestFacts, CoreError> {
+    facts_of(provider_id, Some(method), path, body)
+}
+
+/// [`facts`] where the method may be unknown (then any rule for the path counts).
+fn facts_of(
+    provider_id: &str,
+    method: Option<&str>,
+    path: &str,
+    body: BodyFacts,
+) -> Result<RequestFacts, CoreError> {
+    let (provider, meter) = meter_class(provider_id, method, path)?;
     let facts = RequestFacts {
-        model: model_from_path(provider_id, path).or(body.model),
+        model: provider.model_in_path(path).or(body.model),
         max_output_tokens: body.max_output_tokens,
         choices: body.choices.max(1),
         stream: body.stream || path.ends_with(":streamGenerateContent"),
-        generates: method == "POST" && generates(path),
-        billable: billable(path),
+        generates: method.is_none_or(|m| m == "POST") && meter.generates(),
+        billable: meter.billable(),
         body_bytes: body.body_bytes,
     };
     if let Some(model) = &facts.model {
@@ -230,11 +215,11 @@ pub fn facts(
     Ok(facts)
 }
 
-/// Whether a request to `path` may get usage reporting switched on (a streaming chat
-/// completion to a provider that accepts `stream_options.include_usage`).
+/// Whether a request to `path` may get usage reporting switched on (a
+/// [`MeterClass::Completion`] call to a provider that accepts
+/// `stream_options.include_usage`).
 pub fn may_add_include_usage(provider_id: &str, path: &str) -> bool {
-    INCLUDE_USAGE_PROVIDERS.contains(&provider_id)
-        && (path.ends_with("/chat/completions") || path.ends_with("/completions"))
+    asks_usage(provider_id, path)
 }
 
 struct ObjectSpans {
@@ -506,8 +491,13 @@ mod tests {
         assert_eq!(f.model, None);
     }
 
+    /// The rewrite of a chat completion body, at the provider's own chat path.
     fn rewrite(provider: &str, body: &str) -> Option<String> {
-        add_include_usage(provider, "/v1/chat/completions", body.as_bytes())
+        let path = match provider {
+            "groq" => "/openai/v1/chat/completions",
+            _ => "/v1/chat/completions",
+        };
+        add_include_usage(provider, path, body.as_bytes())
             .map(|b| String::from_utf8(b).expect("utf-8"))
     }
 
@@ -551,6 +541,15 @@ mod tests {
         assert_eq!(rewrite("openai", r#"{"model":"m","stream":false}"#), None);
         assert_eq!(rewrite("openai", r#"{"model":"m"}"#), None);
         assert_eq!(rewrite("mistral", r#"{"stream":true}"#), None);
+        // Only on a path the provider's rules admit as a completion.
+        assert_eq!(
+            add_include_usage("groq", "/v1/chat/completions", br#"{"stream":true}"#),
+            None
+        );
+        assert_eq!(
+            add_include_usage("openai", "/v1/embeddings", br#"{"stream":true}"#),
+            None
+        );
         assert_eq!(
             add_include_usage("openai", "/v1/responses", br#"{"stream":true}"#),
             None

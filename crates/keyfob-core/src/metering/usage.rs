@@ -4,7 +4,9 @@
 //! and never holds more than one SSE event (see [`super::sse`]) or one captured usage
 //! object (an incremental JSON path scanner). It never changes what the page receives.
 //!
-//! Where each provider reports usage (all counts are cumulative for the request):
+//! Which [`Dialect`] a response is read in is a fact of the provider's row (or of the
+//! path rule that admitted the request). Where each dialect reports usage (all counts
+//! are cumulative for the request):
 //! - **Anthropic** Messages: `usage` on the message; when streaming, `message_start`
 //!   carries `message.usage` (input and cache counts, a first output count) and each
 //!   `message_delta` carries `usage` with the cumulative `output_tokens` (and, on newer
@@ -35,6 +37,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::json_scan::{JsonScanner, Seg};
 use super::request_body::RequestFacts;
 use super::sse::{SseEvent, SseSplitter};
+use crate::providers::{self, Provider};
 
 /// Token counts of one request, normalised across providers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,26 +71,15 @@ impl Usage {
     }
 }
 
-/// How a provider's responses report usage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Anthropic,
-    /// OpenAI and everything OpenAI-shaped (Chat Completions, Responses, embeddings).
-    OpenAi,
-    Gemini,
-    Cohere,
-}
+/// How a provider's responses report usage: each provider row's
+/// [`Provider::dialect`](crate::providers::Provider::dialect), or its path rule's.
+pub use crate::providers::Dialect;
 
 impl Dialect {
-    /// The dialect of a request to `provider_id` at `path` (Cohere's
-    /// `/compatibility/...` endpoints answer in OpenAI's shape).
-    pub fn for_request(provider_id: &str, path: &str) -> Self {
-        match provider_id {
-            "anthropic" => Self::Anthropic,
-            "gemini" => Self::Gemini,
-            "cohere" if !path.starts_with("/compatibility/") => Self::Cohere,
-            _ => Self::OpenAi,
-        }
+    /// The dialect of a request to `provider` at `path` (Cohere's `/compatibility/...`
+    /// endpoints answer in OpenAI's shape: their rules say so).
+    pub fn for_request(provider: &Provider, path: &str) -> Self {
+        provider.dialect_for(path)
     }
 
     fn paths(self) -> &'static [&'static [Seg]] {
@@ -179,13 +171,20 @@ impl ResponseMeter {
 
     /// The meter for the response to a request: reads usage only for a billable call
     /// that named a model ([`RequestFacts::metered`]), and otherwise reads nothing.
+    /// An unknown `provider_id` (whose request facts could not have been read) gets a
+    /// meter that reads nothing, so the reservation settles as "at least".
     pub fn for_request(
         provider_id: &str,
         path: &str,
         facts: &RequestFacts,
         content_type: Option<&str>,
     ) -> Self {
-        let mut meter = Self::new(Dialect::for_request(provider_id, path), content_type);
+        let Ok(provider) = providers::find(provider_id) else {
+            let mut meter = Self::new(Dialect::OpenAi, content_type);
+            meter.mode = Mode::Ignore;
+            return meter;
+        };
+        let mut meter = Self::new(Dialect::for_request(provider, path), content_type);
         if !facts.metered() {
             meter.mode = Mode::Ignore;
         }
@@ -690,13 +689,21 @@ mod tests {
             r#"{"usage":{"prompt_tokens":1}}"#,
         );
         assert_eq!(got.usage, None);
+        let dialect = |id: &str, path: &str| {
+            Dialect::for_request(providers::find(id).expect("registered"), path)
+        };
         assert_eq!(
-            Dialect::for_request("cohere", "/compatibility/v1/chat/completions"),
+            dialect("cohere", "/compatibility/v1/chat/completions"),
             Dialect::OpenAi
         );
-        assert_eq!(Dialect::for_request("cohere", "/v2/chat"), Dialect::Cohere);
         assert_eq!(
-            Dialect::for_request("groq", "/openai/v1/chat/completions"),
+            dialect("cohere", "/compatibility/v1/embeddings"),
+            Dialect::OpenAi
+        );
+        assert_eq!(dialect("cohere", "/v2/chat"), Dialect::Cohere);
+        assert_eq!(dialect("cohere", "/v1/chat"), Dialect::Cohere);
+        assert_eq!(
+            dialect("groq", "/openai/v1/chat/completions"),
             Dialect::OpenAi
         );
     }

@@ -1,29 +1,20 @@
-//! Key prefixes some providers print on every key, so the "add a key" form can suggest
-//! the provider after a paste. A hint only: the user's choice always wins, and a key
-//! without a known prefix is still accepted for any provider.
+//! Key prefixes some providers print on every key (each row's
+//! [`Provider::key_prefixes`](super::Provider::key_prefixes)), so the "add a key" form
+//! can suggest the provider after a paste. A hint only: the user's choice always wins,
+//! and a key without a known prefix is still accepted for any provider.
 
-/// Prefixes that identify a provider's keys (case-sensitive, as providers issue them).
-/// Deliberately absent: a bare `sk-`, which several providers share.
+/// The prefixes that identify `provider_id`'s keys (case-sensitive, as providers issue
+/// them); none for a provider whose keys have no prefix of their own, or an unknown id.
+/// Deliberately absent everywhere: a bare `sk-`, which several providers share.
 pub fn key_prefixes(provider_id: &str) -> &'static [&'static str] {
-    match provider_id {
-        "anthropic" => &["sk-ant-"],
-        "openai" => &["sk-proj-", "sk-svcacct-"],
-        "gemini" => &["AIza"],
-        "groq" => &["gsk_"],
-        "xai" => &["xai-"],
-        "openrouter" => &["sk-or-"],
-        "perplexity" => &["pplx-"],
-        "fireworks" => &["fw_"],
-        "together" => &["tgp_"],
-        _ => &[],
-    }
+    super::find(provider_id).map_or(&[], |p| p.key_prefixes)
 }
 
 /// The provider whose prefix is the longest match for `key`, if any.
 pub fn guess_provider(key: &str) -> Option<&'static str> {
     super::all()
         .iter()
-        .flat_map(|p| key_prefixes(p.id).iter().map(move |prefix| (p.id, prefix)))
+        .flat_map(|p| p.key_prefixes.iter().map(move |prefix| (p.id, prefix)))
         .filter(|(_, prefix)| key.starts_with(**prefix))
         .max_by_key(|(_, prefix)| prefix.len())
         .map(|(id, _)| id)
@@ -32,20 +23,20 @@ pub fn guess_provider(key: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::{all, find};
+    use crate::providers::all;
 
     #[test]
-    fn prefixes_belong_to_registered_providers_and_never_collide() {
+    fn prefixes_are_long_enough_and_never_collide() {
         let mut seen: Vec<&str> = Vec::new();
         for p in all() {
-            for prefix in key_prefixes(p.id) {
+            assert_eq!(key_prefixes(p.id), p.key_prefixes);
+            for prefix in p.key_prefixes {
                 assert!(prefix.len() >= 3, "{prefix}");
                 assert!(!seen.contains(prefix), "{prefix}");
                 seen.push(prefix);
             }
         }
         assert!(key_prefixes("nope").is_empty());
-        assert!(find("openrouter").is_ok());
     }
 
     #[test]

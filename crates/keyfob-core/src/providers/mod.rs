@@ -7,15 +7,19 @@
 //! allow-lists never include administrative, billing or key-management endpoints.
 //!
 //! Everything here is static data plus pure checks; [`crate::request`] applies them to
-//! a page's request.
+//! a page's request. Every other fact about a provider (metering, usage dialect, key
+//! test, key prefixes, prices) is a typed field of its one [`Provider`] row, so code
+//! elsewhere reads the row and never matches on a provider id.
 
 mod base_url;
+mod descriptor;
 mod key_hints;
 mod paths;
 mod registry;
 pub(crate) mod url_safety;
 
 pub use base_url::validate_base_url;
+pub use descriptor::{Dialect, KeyTest, MeterClass, ModelIn, PriceList, Pricing};
 pub use key_hints::{guess_provider, key_prefixes};
 pub use paths::{Methods, PathRule};
 
@@ -66,7 +70,7 @@ pub enum Rebase {
     ReplacePrefix(&'static str),
 }
 
-/// One provider: its endpoint, auth style, path allow-list and extra forwarded headers.
+/// One provider: everything Keyfob knows about it, in one row of the registry.
 #[derive(Debug)]
 pub struct Provider {
     /// Stable id used in grants, the vault and `createFetch(id)`.
@@ -82,6 +86,22 @@ pub struct Provider {
     /// Page headers forwarded for this provider in addition to the common allow-list
     /// in [`crate::request`] (lower-case names).
     pub extra_headers: &'static [&'static str],
+    /// Prefixes this provider prints on its keys (case-sensitive), for suggesting the
+    /// provider after a paste ([`guess_provider`]); empty if its keys have none of
+    /// their own. No prefix is shared by two providers.
+    pub key_prefixes: &'static [&'static str],
+    /// The "test key" call.
+    pub key_test: KeyTest,
+    /// Where a request names its model.
+    pub model_in: ModelIn,
+    /// How responses report usage, unless the rule that allowed the path says
+    /// otherwise ([`PathRule::dialect`]).
+    pub dialect: Dialect,
+    /// Whether streaming [`MeterClass::Completion`] calls accept
+    /// `stream_options.include_usage` (and so may be asked for usage).
+    pub include_usage: bool,
+    /// How calls are priced.
+    pub pricing: Pricing,
 }
 
 /// What the UI needs to list providers.
@@ -139,6 +159,52 @@ impl Provider {
         } else {
             format!("path {path} is not on the allow-list for {}", self.name)
         }))
+    }
+
+    /// The rule that admits a request to `path` (and `method`, when known): the first
+    /// in table order. `path` is the *upstream* path. For a provider whose page paths
+    /// are rebased by replacing a prefix, the base URL's own path is unknown here, so
+    /// each tail of `path` is tried with the prefix put back, longest first. The
+    /// page's own path is one of them; a longer one wins only if it too is on the
+    /// allow-list (and it ends with the page's path).
+    pub fn rule_for(&self, method: Option<&str>, path: &str) -> Option<&'static PathRule> {
+        let admits = |candidate: &str| {
+            self.paths.iter().find(|rule| {
+                rule.matches_path(candidate) && method.is_none_or(|m| rule.methods.allows(m))
+            })
+        };
+        match self.rebase {
+            Rebase::ReplacePrefix(prefix) => path
+                .match_indices('/')
+                .map(|(at, _)| format!("{prefix}{}", &path[at..]))
+                .find_map(|candidate| admits(&candidate)),
+            Rebase::None | Rebase::OntoOrigin => admits(path),
+        }
+    }
+
+    /// The usage dialect of the answer to a request to `path`.
+    pub fn dialect_for(&self, path: &str) -> Dialect {
+        self.rule_for(None, path)
+            .and_then(|rule| rule.dialect)
+            .unwrap_or(self.dialect)
+    }
+
+    /// The model a request to `path` names in its path, where this provider takes it
+    /// from there.
+    pub fn model_in_path(&self, path: &str) -> Option<String> {
+        let ModelIn::PathAfter { after, cut_at } = self.model_in else {
+            return None;
+        };
+        let segment = path
+            .split('/')
+            .collect::<Vec<_>>()
+            .windows(2)
+            .find(|w| w[0] == after)
+            .map(|w| w[1])?;
+        match cut_at {
+            Some(c) => segment.split_once(c).map(|(model, _)| model.to_string()),
+            None => Some(segment.to_string()),
+        }
     }
 }
 

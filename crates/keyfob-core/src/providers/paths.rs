@@ -10,6 +10,13 @@
 //! `.` or `..`. Independently of any rule, a path with an administrative segment
 //! (`organization`, `admin`, `api_keys`, …) is refused: a backstop in case a wildcard
 //! rule is ever written too broadly.
+//!
+//! A path may match more than one rule (`/v1/responses/input_tokens` and
+//! `/v1/responses/**`; Gemini's `models/*` also matches `models/x:generateContent`):
+//! the first rule in table order that admits the path (and method) decides how the call
+//! is metered, so specific rules come before general ones.
+
+use super::descriptor::{Dialect, MeterClass};
 
 /// The HTTP methods a rule admits (a small bit set over GET, POST, DELETE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,16 +41,37 @@ impl Methods {
     }
 }
 
-/// One allow-list entry: a path pattern and the methods it admits.
+/// One allow-list entry: a path pattern, the methods it admits, and how the calls it
+/// admits are metered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PathRule {
     pub pattern: &'static str,
     pub methods: Methods,
+    /// What a call through this rule bills.
+    pub meter: MeterClass,
+    /// The usage dialect of this rule's answers when it is not the provider's own
+    /// (Cohere's OpenAI-compatibility endpoints).
+    pub dialect: Option<Dialect>,
 }
 
 /// Shorthand for registry tables.
-pub(crate) const fn rule(methods: Methods, pattern: &'static str) -> PathRule {
-    PathRule { pattern, methods }
+pub(crate) const fn rule(methods: Methods, pattern: &'static str, meter: MeterClass) -> PathRule {
+    PathRule {
+        pattern,
+        methods,
+        meter,
+        dialect: None,
+    }
+}
+
+impl PathRule {
+    /// The same rule, answering in `dialect` rather than the provider's own.
+    pub(crate) const fn answers_in(self, dialect: Dialect) -> PathRule {
+        PathRule {
+            dialect: Some(dialect),
+            ..self
+        }
+    }
 }
 
 /// Segments that are never reachable on any provider (compared ASCII case-insensitively).
@@ -136,7 +164,7 @@ mod tests {
     use super::*;
 
     fn r(p: &'static str) -> PathRule {
-        rule(Methods::ALL, p)
+        rule(Methods::ALL, p, MeterClass::Generate)
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The "test key" action: one cheap, read-only, authenticated call per provider (list
-//! the models), planned through the same [`plan`] as every page request, so the key
+//! the models: the row's [`KeyTest`]), planned through the same [`plan`] as every page request, so the key
 //! goes only where that provider's rules allow; and the verdict read from the answer.
 //!
 //! Providers with no free authenticated read (Perplexity has no model list; OpenRouter's
@@ -9,24 +9,19 @@
 use serde::Serialize;
 
 use super::{plan, PageRequest, UpstreamPlan};
-use crate::providers::{Endpoint, Provider};
+use crate::providers::{Endpoint, KeyTest, Provider};
 use crate::CoreError;
 
 /// Largest answer body the verdict reads to count models; bigger ones are not counted.
 pub const MAX_PROBE_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// The read-only path each provider's test calls, if it has one.
+/// The read-only path each provider's test calls, if it has one (its row's
+/// [`KeyTest`]).
 pub fn key_test_path(provider: &Provider) -> Option<&'static str> {
-    Some(match provider.id {
-        "anthropic" | "openai" | "mistral" | "cohere" | "xai" | "together" => "/v1/models",
-        "openai_compatible" => "/v1/models",
-        "gemini" => "/v1beta/models",
-        "deepseek" => "/models",
-        "groq" => "/openai/v1/models",
-        "fireworks" => "/inference/v1/models",
-        "azure_openai" => "/openai/v1/models",
-        _ => return None,
-    })
+    match provider.key_test {
+        KeyTest::ListModels(path) => Some(path),
+        KeyTest::None { .. } => None,
+    }
 }
 
 /// Plans the test call for a credential of `provider` (with its stored base URL).

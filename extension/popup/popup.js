@@ -67,6 +67,7 @@ async function refresh() {
   app.status = status.value;
   setHeader(status.value.state);
   renderPending();
+  renderProblems();
   if (status.value.state === 'missing') return show('welcome');
   if (status.value.state === 'locked') {
     app.onboarding = false;
@@ -88,6 +89,45 @@ async function refresh() {
   }
   await renderTab();
   show('wallet');
+}
+
+// ---- problems with stored data -------------------------------------------------------------
+
+// Damaged records the wallet set aside, and writes that failed (a full disk, say): the
+// core reports them in `vault.status`; a set-aside record can be dismissed once read.
+let problemsShown = '';
+function renderProblems() {
+  const list = app.status?.problems ?? [];
+  const key = JSON.stringify(list);
+  if (key === problemsShown) return;
+  problemsShown = key;
+  const box = $('#problems');
+  box.hidden = list.length === 0;
+  box.replaceChildren(
+    ...list.map((p) =>
+      h(
+        'div',
+        { class: 'problem-item', 'data-record': p.record, 'data-code': p.code },
+        h(
+          'div',
+          { class: 'grow' },
+          h('div', { class: 'problem-title' }, p.code === 'WRITE_FAILED' ? 'Not saved' : 'Damaged data set aside'),
+          h('div', { class: 'small' }, p.message),
+        ),
+        p.code === 'STATE_SET_ASIDE'
+          ? h('button', { type: 'button', class: 'ghost', onclick: () => dismissProblem(p.record) }, 'Dismiss')
+          : null,
+      ),
+    ),
+  );
+}
+
+async function dismissProblem(record) {
+  const reply = await send('problems.dismiss', { record });
+  if (!reply.ok) return toast(errorText(reply.error));
+  const status = await send('vault.status');
+  if (status.ok) app.status = status.value;
+  renderProblems();
 }
 
 // ---- pending approvals -------------------------------------------------------------------
@@ -254,6 +294,7 @@ setInterval(async () => {
   app.status = status.value;
   if (status.value.state !== before.state) refresh();
   else if (status.value.pendingApprovals !== before.pendingApprovals) renderPending();
+  renderProblems();
 }, 1500);
 
 refresh();

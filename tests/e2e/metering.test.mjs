@@ -81,7 +81,7 @@ describe('metering: usage, budgets, allow-lists, expiry, surfaces, audit', () =>
 
   test('usage counters survive a service-worker restart', async () => {
     const before = await page.evaluate(() => window.__session.getUsage());
-    await new Promise((r) => setTimeout(r, 800)); // the metering write is coalesced (500 ms)
+    await wallet.waitForSaved(); // the metering write is coalesced (500 ms)
     await h.browser.stopServiceWorker();
     await h.browser.wakeServiceWorker({ cmd: 'vault.status' });
     const after = await page.evaluate(() => window.__session.getUsage());
@@ -91,7 +91,7 @@ describe('metering: usage, budgets, allow-lists, expiry, surfaces, audit', () =>
   test('a key\'s "last used" is stored, so it survives a worker restart', async () => {
     const used = (await wallet.listCredentials()).find((c) => c.provider === 'openai');
     assert.ok(used.lastUsedMs, 'the proxied requests marked the key as used');
-    await new Promise((r) => setTimeout(r, 800)); // the vault write is coalesced (500 ms)
+    await wallet.waitForSaved(); // the vault write is coalesced (500 ms)
     await h.browser.stopServiceWorker();
     await h.browser.wakeServiceWorker({ cmd: 'vault.status' });
     const after = (await wallet.listCredentials()).find((c) => c.provider === 'openai');
@@ -172,7 +172,7 @@ describe('metering: usage, budgets, allow-lists, expiry, surfaces, audit', () =>
     assert.equal(entry.path, '/v1/chat/completions');
     assert.equal(entry.status, 200);
     // The stored audit log is sealed under the vault key: the reason is not readable there.
-    await new Promise((r) => setTimeout(r, 800)); // the metering write is coalesced (500 ms)
+    await wallet.waitForSaved(); // the metering write is coalesced (500 ms)
     const stored = await h.browser.serviceWorker.evaluate(async () => {
       const { auditLedger } = await chrome.storage.local.get('auditLedger');
       return { raw: String(auditLedger), decoded: new TextDecoder('latin1').decode(Uint8Array.fromBase64(auditLedger)) };

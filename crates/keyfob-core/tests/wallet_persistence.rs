@@ -330,3 +330,21 @@ fn a_failed_password_change_keeps_the_old_password() {
         .unlock(&secret_string(PASSWORD.into()), &clock)
         .expect("old password on disk");
 }
+
+#[test]
+fn status_says_unsaved_until_the_coalesced_write_is_stored() {
+    let mut h = Harness::connected();
+    h.persist();
+    assert!(!h.wallet.status(h.now).unsaved);
+    let out = h.call(
+        &Call::post("openai", CHAT, br#"{"model":"gpt-4o-mini"}"#),
+        &Answer::json(CHAT_JSON),
+    );
+    assert!(out.sent.is_some(), "{:?}", out.refused);
+    assert!(
+        h.wallet.status(h.now).unsaved,
+        "the spend waits for its coalesced write"
+    );
+    h.persist();
+    assert!(!h.wallet.status(h.now).unsaved);
+}

@@ -51,6 +51,18 @@ export class Wallet {
     return reply.value;
   }
 
+  /** Waits until the worker reports every change stored (`vault.status` → `unsaved: false`),
+   * so a test can stop the worker without racing the coalesced writes. */
+  async waitForSaved({ timeoutMs = 10_000 } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const status = await this.call('vault.status');
+      if (status.unsaved === false) return status;
+      if (Date.now() > deadline) throw new Error(`changes still unsaved after ${timeoutMs} ms: ${JSON.stringify(status)}`);
+      await this.page.waitForTimeout(50);
+    }
+  }
+
   /** Sends one command that must fail; returns its error `{code, message}`. */
   async expectError(cmd, args = {}) {
     const reply = await this.send(cmd, args);

@@ -5,44 +5,12 @@
 //! back out ([`BudgetBook`], [`AuditLedger`], and a [`GrantPolicy`] per origin — all
 //! `serde`). Nothing here buffers a whole response.
 //!
-//! # One request, as the service worker runs it
+//! # The order of one request
 //!
-//! **Before** (after the session key and [`crate::request::plan`] have passed; every
-//! refusal here is a `CoreError` sent back as the usual error `Response`, and nothing
-//! goes upstream):
-//! 1. [`policy::check_expiry`]`(grant.expires_at_ms, now)` → `GRANT_EXPIRED`. Do this
-//!    with the grant from `GrantBook::get`, before `GrantBook::check` turns an expired
-//!    grant into `ORIGIN_NOT_APPROVED`.
-//! 2. [`context::read_note`]`(&page_headers)` → `INVALID_CONTEXT`. (`x-keyfob-*` headers
-//!    are never forwarded: they are not on the request header allow-list.)
-//! 3. [`request_body::read_request`]`(provider, path, content_type, &body)` →
-//!    [`RequestFacts`] or `BAD_REQUEST` for a body whose model is ambiguous.
-//! 4. `policy.check_request(path, facts.model.as_deref())` → `AGENT_SCOPE_MISSING`,
-//!    `MODEL_NOT_ALLOWED`.
-//! 5. `let estimate = `[`estimate`]`(provider, &facts);` if
-//!    `policy.needs_approval(&estimate)`, ask the user (origin, model,
-//!    [`format_usd`] of the estimate).
-//! 6. `let id = budgets.reserve(origin, &policy.budgets, estimate, &clock)?` →
-//!    `BUDGET_EXCEEDED`. From here on, every path must end in `settle` or `release`.
-//! 7. `if let Some(b) = `[`request_body::add_include_usage`]`(provider, path, &body)`,
-//!    send `b` instead of the body.
-//!
-//! **During**: `let mut meter = `[`ResponseMeter::for_request`]`(provider, path, &facts,
-//! response_content_type);` then `meter.feed(&chunk)` for every chunk, while the same
-//! bytes go to the page unchanged (the meter reads nothing for calls that are free or
-//! name no model). If the fetch fails before a response, call
-//! `budgets.release(id)` only when nothing can have reached the provider; otherwise
-//! settle as below with status 0.
-//!
-//! **After** (end of body, error or abort):
-//! 1. `let metered = meter.finish();`
-//! 2. `let model = metered.model.clone().or(facts.model.clone());`
-//! 3. `let outcome = `[`settlement`]`(provider, model.as_deref(), &metered, status);`
-//!    `budgets.settle(id, outcome, &clock);` store the budget book.
-//! 4. `ledger.record(AuditRecord { … }, &clock, &RollupPolicy::default())` with the
-//!    usage, [`cost_of_usage`], the path from [`audit::path_of`], the note; store it.
-//!
-//! `session.getUsage()` is [`AuditLedger::summary`]`(origin)` serialised as is.
+//! These are building blocks: the order in which they run for every caller (expiry,
+//! note, body facts, policy, estimate, approval, reservation, then the meter and one
+//! settlement and audit record) is [`crate::wallet`]'s, in `wallet/request.rs` and
+//! `wallet/charge.rs`. No entry point calls them in its own order.
 //!
 //! # Modules
 //! - [`sse`], [`usage`]: the incremental SSE splitter and per-provider usage reading.

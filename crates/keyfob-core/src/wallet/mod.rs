@@ -134,6 +134,8 @@ pub struct Status {
     pub pending_approvals: usize,
     /// Stored state that was damaged or could not be written.
     pub problems: Vec<Problem>,
+    /// Changes not yet confirmed stored (a coalesced write waits, or one is in flight).
+    pub unsaved: bool,
 }
 
 impl Wallet {
@@ -161,6 +163,7 @@ impl Wallet {
             },
             pending_approvals: self.approvals.pending_count(),
             problems: self.persistence.problems.clone(),
+            unsaved: self.persistence.unsaved(),
         }
     }
 

@@ -71,6 +71,11 @@ impl Persistence {
             || self.in_flight.values().any(|f| f.records.contains(&record))
     }
 
+    /// Whether any change waits to be written or confirmed.
+    pub(crate) fn unsaved(&self) -> bool {
+        !self.due.is_empty() || !self.in_flight.is_empty()
+    }
+
     pub(crate) fn note(&mut self, code: &'static str, record: Record, message: String, now: u64) {
         self.problems
             .retain(|p| !(p.record == record.key() && p.code == code));

@@ -348,3 +348,27 @@ fn status_says_unsaved_until_the_coalesced_write_is_stored() {
     h.persist();
     assert!(!h.wallet.status(h.now).unsaved);
 }
+
+#[test]
+fn a_successful_unlock_stores_the_reset_count() {
+    // Found by E2E: the attempt was stored as a failure and the reset only lived in
+    // memory, so the next worker start counted one failure too many.
+    let mut h = Harness::connected();
+    h.wallet.lock(h.now);
+    let clock = h.clock();
+    let attempt = h
+        .wallet
+        .begin_unlock(&clock)
+        .expect("free")
+        .expect("locked");
+    h.persist();
+    h.wallet
+        .finish_unlock(attempt, &secret_string(PASSWORD.into()), &clock)
+        .expect("right password");
+    h.persist();
+    let stored: serde_json::Value =
+        serde_json::from_slice(h.store.bytes(Record::Throttle).expect("stored")).expect("json");
+    assert_eq!(stored["failures"], 0);
+    h.restart_worker();
+    assert_eq!(h.wallet.status(h.now).failed_attempts, 0);
+}

@@ -84,6 +84,8 @@ impl Wallet {
         match Vault::unlock(&sealed, password) {
             Ok((vault, key)) => {
                 self.throttle.reset();
+                // The attempt was stored as a failure when it began: store the reset too.
+                self.persistence.mark(Record::Throttle, now, 0);
                 self.slot = WalletSlot::Unlocked(Box::new(Open {
                     vault,
                     key,

@@ -91,7 +91,7 @@ describe('wallet engine: allow-list on big bodies, stored spend, damaged records
     return sites[0];
   };
   /** A chat through createFetch with a body built in the page; returns {status, code, bytes}. */
-  const bigChat = (model, { messages = 2048, each = 1024 } = {}) => page.evaluate(async ({ model, messages, each, run }) => {
+  const bigChat = (model, { messages = 6144, each = 1024 } = {}) => page.evaluate(async ({ model, messages, each, run }) => {
     // The content looks like a model field too: only the real top-level one may count.
     const decoy = ` "model": "gpt-4o-mini", {\\"model\\":\\"gpt-4o-mini\\"} `;
     const filler = (i) => `${run} ${i} ${decoy}`.padEnd(each, 'x');
@@ -140,19 +140,19 @@ describe('wallet engine: allow-list on big bodies, stored spend, damaged records
     await h?.teardown();
   });
 
-  test('a 2 MiB body cannot hide a disallowed model; the allowed one goes through and is priced', async () => {
+  test('a 6 MiB body (past the old 4 MiB read cap) cannot hide a disallowed model; the allowed one goes through and is priced', async () => {
     await setPolicy({ models: { exact: ['gpt-4o-mini'] } });
     const before = upstream().length;
     const refused = await bigChat('gpt-4o');
-    assert.ok(refused.bytes > 2 * 1024 * 1024, `the body is ${refused.bytes} bytes`);
-    assert.ok(refused.modelAt > 2 * 1024 * 1024, `the real model field is at byte ${refused.modelAt}`);
+    assert.ok(refused.bytes > 5 * 1024 * 1024, `the body is ${refused.bytes} bytes`);
+    assert.ok(refused.modelAt > 5 * 1024 * 1024, `the real model field is at byte ${refused.modelAt}`);
     assert.equal(refused.status, 403, refused.text);
     assert.equal(refused.code, 'MODEL_NOT_ALLOWED', refused.text);
     assert.equal(upstream().length, before, 'a refused request reached the provider');
 
     const allowed = await bigChat('gpt-4o-mini');
     assert.equal(allowed.status, 200, allowed.text);
-    const sent = await h.mock.waitFor((r) => r.host === 'api.openai.com' && r.route === 'openai.chat' && r.bodyLength > 2 * 1024 * 1024, { timeout: 10_000 });
+    const sent = await h.mock.waitFor((r) => r.host === 'api.openai.com' && r.route === 'openai.chat' && r.bodyLength > 5 * 1024 * 1024, { timeout: 10_000 });
     assert.equal(sent.bodyLength, allowed.bytes, 'the provider got a different body than the page sent');
     assert.equal(upstream().length, before + 1, 'exactly one upstream request (the allowed one)');
 

@@ -48,26 +48,8 @@ describe('wallet engine: allow-list on big bodies, stored spend, damaged records
   const setLocal = (key, value) => sw(async ([k, v]) => chrome.storage.local.set({ [k]: v }), [key, value]);
   const upstream = () => h.mock.requests.filter((r) => r.host === 'api.openai.com');
   const setPolicy = (policy) => wallet.call('grants.setPolicy', { origin, policy });
-  /** Waits until every change is confirmed stored (nothing coalesced or in flight). */
-  const settled = async () => {
-    if (typeof (await wallet.status()).unsaved === 'boolean') return wallet.waitForSaved();
-    // A build from before `vault.status` reported `unsaved`: wait until the stored records
-    // have not changed for twice the coalescing delay (500 ms), polling.
-    const snapshot = () => sw(async () => JSON.stringify([
-      await chrome.storage.local.get(['vault', 'grants', 'budgets', 'unlockThrottle', 'auditLedger']),
-      await chrome.storage.session.get(['vaultKey', 'lastActivityMs']),
-    ]));
-    let last = await snapshot();
-    let since = Date.now();
-    return waitFor(async () => {
-      const now = await snapshot();
-      if (now !== last) {
-        last = now;
-        since = Date.now();
-      }
-      return Date.now() - since >= 1_000;
-    }, { intervalMs: 100, message: 'the stored records to stop changing' });
-  };
+  /** Waits until every change is confirmed stored (`vault.status` → `unsaved: false`). */
+  const settled = () => wallet.waitForSaved();
   /** Stops the worker (after its writes landed) and wakes a fresh one; returns the fresh status. */
   const restart = async () => {
     await settled();
@@ -267,7 +249,7 @@ describe('wallet engine: allow-list on big bodies, stored spend, damaged records
       } catch {
         return false;
       }
-    }, { message: 'a valid unlockThrottle to be stored again' });
+    }, { message: 'a valid, reset unlockThrottle to replace the damaged one' });
     assert.ok(rewritten);
     assert.equal(await local('unlockThrottleUnreadable'), '{not json', 'the set-aside record was lost');
     assert.ok((await wallet.listGrants()).some((g) => g.origin === origin), 'the grants were not damaged');
@@ -348,5 +330,26 @@ describe('wallet engine: allow-list on big bodies, stored spend, damaged records
     await wallet.unlock(PASSWORD);
     assert.equal((await wallet.status()).failedAttempts, 0);
     await restart(); // drops the shifted clock
+  });
+
+  test('a successful unlock clears the stored attempt counter, so a restart does not count it', async () => {
+    // Earlier tests restarted and unlocked several times: none of that may have added up.
+    assert.equal((await restart()).failedAttempts, 0, 'earlier successful unlocks were counted as failures');
+    await wallet.lock();
+    await wallet.unlock(PASSWORD);
+    assert.equal((await wallet.status()).failedAttempts, 0);
+    await settled();
+    const stored = await waitFor(async () => {
+      try {
+        return JSON.parse(await local('unlockThrottle')).failures === 0 && 'clean';
+      } catch {
+        return false;
+      }
+    }, { timeoutMs: 5_000, message: `unlockThrottle.failures to be 0 after a successful unlock (stored: ${await local('unlockThrottle')})` });
+    assert.equal(stored, 'clean');
+    await wallet.lock();
+    const status = await restart();
+    assert.equal(status.failedAttempts, 0, 'the right password counted as a failed attempt after a restart');
+    assert.equal(status.freeAttemptsLeft, FREE_ATTEMPTS);
   });
 });

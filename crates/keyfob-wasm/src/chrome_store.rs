@@ -6,12 +6,13 @@
 //!   disk writes in one `set` (chrome applies one call atomically) before its session
 //!   writes, and turns a full quota into [`StoreError::QuotaExceeded`].
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use js_sys::{Array, Object, Reflect};
 use keyfob_core::wallet::{Area, Batch, Encoding, Record, Store, StoreError, Write, Written};
+use litemap::LiteMap;
 use wasm_bindgen::JsValue;
 
 use crate::chrome;
@@ -25,11 +26,11 @@ fn area_name(area: Area) -> &'static str {
 }
 
 /// Every stored record, as read when the worker started.
-pub struct Snapshot(BTreeMap<Record, Vec<u8>>);
+pub struct Snapshot(LiteMap<Record, Vec<u8>>);
 
 impl Snapshot {
     pub async fn read() -> EngineResult<Snapshot> {
-        let mut records = BTreeMap::new();
+        let mut records = LiteMap::new();
         for area in [Area::Disk, Area::Session] {
             let wanted: Vec<Record> = Record::ALL
                 .into_iter()

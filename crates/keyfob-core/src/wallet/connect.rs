@@ -15,7 +15,7 @@
 //! Pending approvals live in session storage, so the window still works after a worker
 //! restart; the waiting `connect` calls live in the glue.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -58,14 +58,17 @@ pub struct PendingApproval {
 /// Pending connect approvals (stored in session storage).
 #[derive(Debug, Default)]
 pub(crate) struct Approvals {
-    pending: BTreeMap<String, PendingApproval>,
+    pending: LiteMap<String, PendingApproval>,
 }
 
 impl Approvals {
     pub(crate) fn from_stored(list: Vec<PendingApproval>) -> Self {
-        Self {
-            pending: list.into_iter().map(|p| (p.id.clone(), p)).collect(),
+        // Inserted one by one: collecting into a LiteMap adds a sort to the WASM per type.
+        let mut pending = LiteMap::new();
+        for p in list {
+            pending.insert(p.id.clone(), p);
         }
+        Self { pending }
     }
 
     pub(crate) fn stored(&self) -> Vec<&PendingApproval> {
@@ -95,7 +98,7 @@ pub enum ConnectStep {
 pub struct Session {
     pub session_key: String,
     pub origin: String,
-    pub providers: BTreeMap<String, Availability>,
+    pub providers: LiteMap<String, Availability>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -243,20 +246,18 @@ impl Wallet {
     }
 
     /// Each granted provider, and whether a key is stored for it.
-    pub fn availability(&self, origin: &str) -> BTreeMap<String, Availability> {
+    pub fn availability(&self, origin: &str) -> LiteMap<String, Availability> {
         let Some(grant) = self.grants.get(origin) else {
-            return BTreeMap::new();
+            return LiteMap::new();
         };
-        grant
-            .providers
-            .iter()
-            .map(|id| {
-                let available = self
-                    .open()
-                    .map_or(true, |o| o.vault.credential_for_provider(id).is_some());
-                (id.clone(), Availability { available })
-            })
-            .collect()
+        let mut providers = LiteMap::new();
+        for id in &grant.providers {
+            let available = self
+                .open()
+                .map_or(true, |o| o.vault.credential_for_provider(id).is_some());
+            providers.insert(id.clone(), Availability { available });
+        }
+        providers
     }
 
     /// The glue opened the approval's window.

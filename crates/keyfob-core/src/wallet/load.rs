@@ -12,7 +12,7 @@
 //!
 //! Each set-aside record is reported as a [`super::Problem`].
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
@@ -39,7 +39,7 @@ impl Wallet {
         let now = clock.now_ms;
         let mut loader = Loader {
             store,
-            asides: BTreeMap::new(),
+            asides: LiteMap::new(),
             persistence: Persistence::default(),
         };
         let grants: GrantBook = loader.json(Record::Grants)?.or_default();
@@ -120,7 +120,7 @@ impl Wallet {
             approvals,
             exchanges: Exchanges::default(),
             persistence,
-            asides: BTreeMap::new(),
+            asides: LiteMap::new(),
             kdf: KdfParams::DEFAULT,
             rng,
         };
@@ -174,7 +174,7 @@ impl<T: Default> Loaded<T> {
 
 struct Loader<'a> {
     store: &'a dyn Store,
-    asides: BTreeMap<Aside, Vec<u8>>,
+    asides: LiteMap<Aside, Vec<u8>>,
     persistence: Persistence,
 }
 

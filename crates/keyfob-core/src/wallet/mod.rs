@@ -30,7 +30,7 @@ pub mod store;
 pub mod vault_ops;
 pub mod views;
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -70,7 +70,7 @@ pub struct Wallet {
     approvals: Approvals,
     exchanges: Exchanges,
     /// Damaged records waiting to be written aside.
-    asides: BTreeMap<Aside, Vec<u8>>,
+    asides: LiteMap<Aside, Vec<u8>>,
     persistence: Persistence,
     /// Argon2id parameters for new keys (tests use small ones).
     kdf: KdfParams,

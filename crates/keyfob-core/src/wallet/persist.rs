@@ -12,7 +12,7 @@
 //! - **Nothing fails silently.** A failed write becomes a [`Problem`] the popup shows, and
 //!   is retried with a growing delay; the next success clears it.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use serde::Serialize;
 
@@ -43,12 +43,12 @@ pub struct Problem {
 #[derive(Debug, Default)]
 pub(crate) struct Persistence {
     /// Records to write, with the time each is due.
-    due: BTreeMap<Record, u64>,
+    due: LiteMap<Record, u64>,
     /// Batches a store accepted but has not confirmed, with the vault bytes they carry.
-    in_flight: BTreeMap<u64, InFlight>,
+    in_flight: LiteMap<u64, InFlight>,
     next_batch: u64,
     /// Consecutive failures per record (for the retry delay).
-    failures: BTreeMap<Record, u32>,
+    failures: LiteMap<Record, u32>,
     pub(crate) problems: Vec<Problem>,
 }
 

@@ -23,7 +23,7 @@
 //! reservation. Nothing goes upstream before all have passed. From the reservation on,
 //! every exchange ends in exactly one settlement ([`super::charge`]).
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use zeroize::Zeroize;
 
@@ -137,8 +137,8 @@ pub const REQUEST_APPROVAL_TIMEOUT_MS: u64 = 120_000;
 
 #[derive(Default)]
 pub(crate) struct Exchanges {
-    open: BTreeMap<ExchangeId, Exchange>,
-    approvals: BTreeMap<String, RequestApproval>,
+    open: LiteMap<ExchangeId, Exchange>,
+    approvals: LiteMap<String, RequestApproval>,
     next: u64,
 }
 

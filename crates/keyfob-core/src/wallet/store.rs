@@ -14,7 +14,7 @@
 //! its session writes: the derived key of a new vault is never kept unless the vault it
 //! opens was stored.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 /// One named record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -185,7 +185,7 @@ pub trait Store {
 /// and value lengths, as `chrome.storage.local` counts it) for the disk area.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
-    records: BTreeMap<Record, Vec<u8>>,
+    records: LiteMap<Record, Vec<u8>>,
     /// Bytes the disk area may hold; `None` for no limit.
     pub disk_quota: Option<usize>,
     /// Bytes held outside the wallet's records (other data filling the quota).
@@ -221,7 +221,7 @@ impl MemoryStore {
         self.records.retain(|r, _| r.area() == Area::Disk);
     }
 
-    fn disk_bytes(records: &BTreeMap<Record, Vec<u8>>) -> usize {
+    fn disk_bytes(records: &LiteMap<Record, Vec<u8>>) -> usize {
         records
             .iter()
             .filter(|(r, _)| r.area() == Area::Disk)

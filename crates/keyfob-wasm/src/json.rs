@@ -21,11 +21,6 @@ pub fn from_js<T: DeserializeOwned>(value: &JsValue) -> EngineResult<T> {
     Ok(parsed?)
 }
 
-/// `value` as JSON text (for values that borrow from the wallet).
-pub fn to_text<T: Serialize>(value: &T) -> Result<String, CoreError> {
-    serde_json::to_string(value).map_err(|e| CoreError::Internal(e.to_string()))
-}
-
 /// Turns `value` into a plain JS value (objects, arrays, strings, numbers).
 pub fn to_js<T: Serialize>(value: &T) -> EngineResult<JsValue> {
     let text = serde_json::to_string(value).map_err(|e| CoreError::Internal(e.to_string()))?;

@@ -22,6 +22,7 @@
 
 pub mod caller;
 pub mod charge;
+pub mod commands;
 pub mod connect;
 mod load;
 pub mod persist;
@@ -36,6 +37,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 pub use caller::Caller;
+pub use commands::{After, Answer, Command, Outcome, Step};
 pub use persist::{Persisted, Problem};
 pub use store::{
     Area, Aside, Batch, Encoding, MemoryStore, Record, Store, StoreError, Write, Written,

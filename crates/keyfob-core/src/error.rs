@@ -72,6 +72,9 @@ pub enum CoreError {
     InvalidContext(String),
     #[error("{0}")]
     StorageFailed(String),
+    /// A browser API the glue called failed underneath the wallet (its message as given).
+    #[error("browser API failed: {0}")]
+    BrowserApi(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -112,6 +115,7 @@ impl CoreError {
             Self::AgentScopeMissing(_) => "AGENT_SCOPE_MISSING",
             Self::InvalidContext(_) => "INVALID_CONTEXT",
             Self::StorageFailed(_) => "STORAGE_FAILED",
+            Self::BrowserApi(_) => "BROWSER_API",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -142,7 +146,10 @@ impl CoreError {
             Self::WorkerRestarted | Self::RandomUnavailable => 503,
             Self::UpstreamTimeout => 504,
             Self::StorageFailed(_) => 507,
-            Self::VaultCorrupted | Self::VaultVersionUnsupported | Self::Internal(_) => 500,
+            Self::VaultCorrupted
+            | Self::VaultVersionUnsupported
+            | Self::BrowserApi(_)
+            | Self::Internal(_) => 500,
         }
     }
 
@@ -187,5 +194,18 @@ mod tests {
             502
         );
         assert_eq!(CoreError::UpstreamTimeout.http_status(), 504);
+    }
+
+    #[test]
+    fn a_browser_failure_has_one_code_everywhere() {
+        let error = CoreError::BrowserApi("QuotaExceededError".into());
+        assert_eq!(error.code(), "BROWSER_API");
+        let body: serde_json::Value =
+            serde_json::from_str(&error.to_json_body()).expect("valid json");
+        assert_eq!(
+            body["error"]["code"], "BROWSER_API",
+            "the Response body said otherwise"
+        );
+        assert!(error.to_string().contains("QuotaExceededError"));
     }
 }

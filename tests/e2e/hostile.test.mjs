@@ -77,29 +77,34 @@ async function fetchVia(target, provider, url, init = {}, { session = '__kf' } =
  * posts `frames` on the port. Frames of the form `{__bodyText: '...'}` become
  * `{t: 'body', chunk: ArrayBuffer}`. Collects what comes back until a terminal frame
  * (`end`/`error`/`fail`, or `replies` control replies), or `waitMs` passes
- * (`settled: false`). With `waitMs: 0` it returns at once (fire and forget).
+ * (`settled: false`; a bound on a wait for an answer that must come, not a guess).
+ * With `into: 'name'` it returns at once and keeps collecting into `window[name]`
+ * (`{settled, frames, text}`), for a test that fences with a later request instead of waiting.
  */
-async function rawExchange(target, frames, { kind = 'request', to = 'self', waitMs = 15_000, replies = 1, envelope } = {}) {
+async function rawExchange(target, frames, { kind = 'request', to = 'self', waitMs = 15_000, replies = 1, envelope, into = null } = {}) {
   return target.evaluate(
-    async ({ frames, kind, to, waitMs, replies, envelope }) => {
+    async ({ frames, kind, to, waitMs, replies, envelope, into }) => {
       const channel = new MessageChannel();
       const seen = [];
       const decoder = new TextDecoder();
       let text = '';
       let repliesSeen = 0;
+      const live = into ? (window[into] = { settled: false, frames: seen, text: '' }) : null;
       const result = new Promise((resolve) => {
         let timer = null;
         const finish = (settled) => {
           clearTimeout(timer);
           channel.port1.onmessage = null;
+          if (live) Object.assign(live, { settled, text: text + decoder.decode() });
           resolve({ settled, frames: seen, text: text + decoder.decode() });
         };
-        timer = setTimeout(() => finish(false), waitMs);
+        if (!live) timer = setTimeout(() => finish(false), waitMs);
         channel.port1.onmessage = (event) => {
           const f = event.data;
           const t = f && typeof f === 'object' ? f.t : `(${typeof f})`;
           if (t === 'data') {
             text += decoder.decode(new Uint8Array(f.chunk), { stream: true });
+            if (live) live.text = text;
             return;
           }
           const rec = { t };
@@ -123,10 +128,10 @@ async function rawExchange(target, frames, { kind = 'request', to = 'self', wait
           channel.port1.postMessage(f);
         }
       }
-      if (waitMs === 0) return { settled: false, frames: [], text: '' };
+      if (live) return { settled: false, frames: [], text: '' };
       return result;
     },
-    { frames, kind, to, waitMs, replies, envelope: envelope ?? null },
+    { frames, kind, to, waitMs, replies, envelope: envelope ?? null, into },
   );
 }
 
@@ -500,11 +505,24 @@ describe('hostile pages against the real extension', () => {
     assertNothingUpstream(mark, "iframe B using A's grant");
 
     // The iframe posts a request envelope to its parent (A): A's content script must ignore
-    // it (its source is not A's own window), else it would run with A's origin. This waits a
-    // bounded time for an answer that must never come, then fences with a legit request.
-    const hijack = await rawExchange(child, [reqFrame({ sessionKey: keyA })], { to: 'parent', waitMs: 3000 });
+    // it (its source is not A's own window), else it would run with A's origin. No timer:
+    // first A's window has the envelope (a page listener gets the same message event as the
+    // content script, in the same dispatch), then a legit request from A's frame host, through
+    // the same content script and worker port, goes upstream alone and comes back.
+    await frameHost.evaluate(() => {
+      window.__fromChild = 0;
+      window.addEventListener('message', (event) => {
+        if (event.source !== window && event.data?.__keyfob === 1) window.__fromChild += 1;
+      });
+    });
+    await rawExchange(child, [reqFrame({ sessionKey: keyA })], { to: 'parent', into: '__hijack' });
+    await frameHost.waitForFunction(() => window.__fromChild === 1);
+    await frameHost.evaluate(async () => {
+      window.__kf = await window.keyfob.tryReconnect();
+    });
+    await legitChat(frameHost, 'fence after the iframe hijack attempt');
+    const hijack = await child.evaluate(() => window.__hijack);
     assert.deepEqual(hijack.frames, [], `A's content script answered a frame from the B iframe: ${JSON.stringify(hijack)}`);
-    await legitChat(pageA, 'fence after the iframe hijack attempt');
     assert.equal(
       h.mock.requests.slice(mark).filter((r) => r.method === 'GET' && r.path === '/v1/models').length,
       0,
@@ -844,10 +862,14 @@ describe('hostile pages against the real extension', () => {
       // hasBody, then the page goes away before `end`: the worker must not send a half body.
       [reqFrame({ method: 'POST', url: OPENAI_CHAT, sessionKey: keyA, hasBody: true, headers: [['content-type', 'application/json']] }), { __bodyText: '{"model":"gpt-4o-mini","messages":[' }, { t: 'abort' }],
     ];
-    const outcomes = [];
-    for (const frames of garbage) {
-      outcomes.push(await rawExchange(pageA, frames, { waitMs: 1500 }));
+    // Each exchange keeps collecting what comes back; the fence below (a legit request through
+    // the same content script and worker port, after all of them) marks when to look.
+    for (const [i, frames] of garbage.entries()) {
+      await rawExchange(pageA, frames, { into: `__garbage${i}` });
     }
+    // Fence: a legit request through the same content script after all of it.
+    await legitChat(pageA, 'fence after garbage');
+    const outcomes = await pageA.evaluate((n) => Array.from({ length: n }, (_, i) => window[`__garbage${i}`]), garbage.length);
     for (const [i, o] of outcomes.entries()) {
       const ts = o.frames.map((f) => f.t);
       assert.ok(!ts.includes('head') && !ts.includes('data'), `garbage #${i} ${JSON.stringify(garbage[i])} got a provider answer: ${JSON.stringify(o)}`);
@@ -857,8 +879,6 @@ describe('hostile pages against the real extension', () => {
         assert.ok(f.status >= 400 && f.status < 500, `garbage #${i}: ${f.status} ${e.code}`);
       }
     }
-    // Fence: a legit request through the same content script after all of it.
-    await legitChat(pageA, 'fence after garbage');
     const stray = h.mock.requests.slice(mark).filter((r) => !(r.method === 'POST' && r.bodyText?.includes('fence after garbage')));
     assert.deepEqual(stray.map((r) => `${r.method} ${r.host}${r.path}`), [], 'garbage reached the mock');
   });

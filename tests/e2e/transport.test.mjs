@@ -482,15 +482,23 @@ describe('transport: createFetch through the real extension', () => {
       const id = mark('abort-upload');
       await page.evaluate((id) => {
         const ctrl = new AbortController();
-        const st = (T.bg[id] = { ctrl, pulls: 0, cancelled: null, outcome: null });
-        // A slow, endless upload: a chunk every 20 ms until someone cancels it.
+        const st = (T.bg[id] = { ctrl, pulls: 0, pullsDone: 0, pullsAtCancel: null, cancelled: null, outcome: null });
+        // A slow, endless upload: a chunk every 20 ms until someone cancels it (the 20 ms
+        // paces the producer; no assertion waits on it).
         const body = new ReadableStream({
           async pull(c) {
-            await new Promise((r) => setTimeout(r, 20));
             st.pulls += 1;
-            c.enqueue(T.random(100));
+            try {
+              await new Promise((r) => setTimeout(r, 20));
+              c.enqueue(T.random(100));
+            } catch {
+              // enqueue after the cancel throws: that read was already under way.
+            } finally {
+              st.pullsDone += 1;
+            }
           },
           cancel(reason) {
+            st.pullsAtCancel = st.pulls;
             st.cancelled = { reason: reason === st.reason };
           },
         });
@@ -511,10 +519,15 @@ describe('transport: createFetch through the real extension', () => {
       assert.equal((await page.evaluate((id) => T.bg[id].outcome, id)).name, 'AbortError');
       await page.waitForFunction((id) => T.bg[id].cancelled, id, { timeout: 10_000 });
       assert.deepEqual(await page.evaluate((id) => T.bg[id].cancelled, id), { reason: true });
-      // No more reads after the cancel.
-      const pulls = await page.evaluate((id) => T.bg[id].pulls, id);
-      await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
-      assert.ok((await page.evaluate((id) => T.bg[id].pulls, id)) <= pulls + 1, 'the body stream is still being read');
+      // No more reads after the cancel. Fence: a later request through the same transport
+      // reaches the mock and comes back, and the read that was under way at the cancel (if
+      // any) has finished; only then is the count final.
+      const sentinel = mark('after-abort-upload');
+      await page.evaluate((k) => T.fetch('https://api.openai.com/v1/models', { headers: { 'idempotency-key': k } }).then((r) => r.text()), sentinel);
+      await recordOf(sentinel);
+      await page.waitForFunction((id) => T.bg[id].pullsDone === T.bg[id].pulls, id);
+      const { pulls, pullsAtCancel } = await page.evaluate((id) => ({ pulls: T.bg[id].pulls, pullsAtCancel: T.bg[id].pullsAtCancel }), id);
+      assert.equal(pulls, pullsAtCancel, 'the body stream was read again after the cancel');
       assert.equal(hasRecord(id), false);
     });
 
@@ -876,7 +889,8 @@ describe('transport: createFetch through the real extension', () => {
       assert.equal(rec.closedEarly, false);
       await page.evaluate((id) => T.bg[id].reader.cancel(), id);
       await h.mock.waitFor((r) => r === rec && r.closedEarly);
-      assert.equal(await page.evaluate((id) => T.bg[id].done, id), true);
+      await page.waitForFunction((id) => T.bg[id].done || T.bg[id].error, id);
+      assert.deepEqual(await page.evaluate((id) => ({ done: T.bg[id].done, error: T.bg[id].error }), id), { done: true, error: null });
     });
 
     test('response.body.cancel() without a reader closes the upstream connection too', async () => {
@@ -895,45 +909,53 @@ describe('transport: createFetch through the real extension', () => {
 
     test('a custom signal.reason propagates as fetch does: before, while waiting, during the body', async () => {
       const ids = { before: mark('reason-before'), headers: mark('reason-headers'), body: mark('reason-body') };
-      const out = await page.evaluate(async (ids) => {
-        const init = (id, model, stream, signal) => ({
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': id },
-          body: T.chatBody(id, { model, stream }),
-          signal,
-        });
-        const result = {};
-        // Before the call, with an Error as the reason.
-        {
-          const reason = new Error('custom before');
+      // In the page: T.bg[id].fetch() posts a chat with the signal of T.bg[id].ctrl.
+      const start = (id, model, stream) =>
+        page.evaluate(({ id, model, stream }) => {
           const ctrl = new AbortController();
-          ctrl.abort(reason);
-          result.before = await T.fetch('https://api.openai.com/v1/chat/completions', init(ids.before, 'gpt-4o-mini', false, ctrl.signal)).then(
-            () => 'resolved',
-            (e) => e === reason,
-          );
-        }
-        // While waiting for the head, with a string as the reason.
-        {
-          const ctrl = new AbortController();
-          const p = T.fetch('https://api.openai.com/v1/chat/completions', init(ids.headers, 'gpt-4o-mock-slow', false, ctrl.signal));
-          await new Promise((r) => setTimeout(r, 300));
-          ctrl.abort('a string reason');
-          result.headers = await p.then(() => 'resolved', (e) => (e === 'a string reason' ? true : T.errInfo(e)));
-        }
-        // During the body, with a custom object.
-        {
-          const reason = { custom: true };
-          const ctrl = new AbortController();
-          const res = await T.fetch('https://api.openai.com/v1/chat/completions', init(ids.body, 'gpt-4o-mock-slow', true, ctrl.signal));
-          const reader = res.body.getReader();
-          await reader.read();
-          ctrl.abort(reason);
-          result.body = await reader.read().then((s) => `read ${JSON.stringify(s)}`, (e) => e === reason);
-        }
-        return result;
-      }, ids);
+          const st = (T.bg[id] = { ctrl });
+          st.fetch = () =>
+            T.fetch('https://api.openai.com/v1/chat/completions', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'idempotency-key': id },
+              body: T.chatBody(id, { model, stream }),
+              signal: ctrl.signal,
+            });
+        }, { id, model, stream });
+      const out = {};
+      // Before the call, with an Error as the reason.
+      await start(ids.before, 'gpt-4o-mini', false);
+      out.before = await page.evaluate(async (id) => {
+        const reason = new Error('custom before');
+        T.bg[id].ctrl.abort(reason);
+        return T.bg[id].fetch().then(() => 'resolved', (e) => e === reason);
+      }, ids.before);
+      // While waiting for the head, with a string as the reason: aborted once the mock holds
+      // the request (mock-slow sends no status line for 60 s).
+      await start(ids.headers, 'gpt-4o-mock-slow', false);
+      await page.evaluate((id) => {
+        const st = T.bg[id];
+        st.outcome = st.fetch().then(() => 'resolved', (e) => (e === 'a string reason' ? true : T.errInfo(e)));
+      }, ids.headers);
+      const waiting = await recordOf(ids.headers);
+      assert.equal(waiting.status, null, 'the mock has not answered yet');
+      out.headers = await page.evaluate((id) => {
+        T.bg[id].ctrl.abort('a string reason');
+        return T.bg[id].outcome;
+      }, ids.headers);
+      // During the body, with a custom object.
+      await start(ids.body, 'gpt-4o-mock-slow', true);
+      out.body = await page.evaluate(async (id) => {
+        const reason = { custom: true };
+        const res = await T.bg[id].fetch();
+        const reader = res.body.getReader();
+        await reader.read();
+        T.bg[id].ctrl.abort(reason);
+        return reader.read().then((s) => `read ${JSON.stringify(s)}`, (e) => e === reason);
+      }, ids.body);
       assert.deepEqual(out, { before: true, headers: true, body: true });
+      assert.equal(hasRecord(ids.before), false, 'the request aborted before the call went upstream');
+      await h.mock.waitFor((r) => r === waiting && r.closedEarly);
     });
   });
 

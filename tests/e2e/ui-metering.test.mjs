@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { startHarness } from './lib/fixture.mjs';
-import { openPopup, screenshot } from './lib/ui.mjs';
+import { openPopup, screenshot, waitForClose } from './lib/ui.mjs';
 import { openWallet, readApproval, waitForApproval } from './lib/wallet.mjs';
 
 const PASSWORD = 'copper meadow lantern swift';
@@ -104,6 +104,9 @@ describe('wallet UI: usage, limits and activity', () => {
     await win.getByLabel('Max USD').fill('5');
     await win.getByRole('button', { name: 'Approve' }).click();
     assert.equal(await connected, true);
+    // The window applies the limits after the approval (the page is connected by then) and
+    // closes itself once they are saved: wait for that before reading the grant.
+    await waitForClose(win);
 
     const [grant] = await wallet.call('grants.list');
     assert.equal(grant.origin, origin);

@@ -20,10 +20,14 @@ import {
   badgeText,
   focusIsVisible,
   openPopup,
+  recordReplies,
   screenshot,
   shiftWorkerClock,
   startLocalProvider,
+  waitForClose,
+  waitForReply,
 } from './lib/ui.mjs';
+import { expectValue } from './lib/wait.mjs';
 import { openWallet, readApproval, waitForApproval } from './lib/wallet.mjs';
 
 const PASSWORD = 'plum anvil orbit tulip gravel';
@@ -151,17 +155,23 @@ describe('wallet UI', () => {
     await popup.getByLabel('Type it again').press('Enter');
     await popup.getByRole('heading', { name: 'Add your first key' }).waitFor();
     assert.equal(await wallet.state(), 'unlocked');
-    assert.equal(await pw.inputValue(), '', 'the password field was cleared');
+    await expectValue(() => pw.inputValue(), '', 'the password field was cleared');
   });
 
   test('first key: a pasted key suggests its provider; it is listed masked (last 4 only) and never put back in the DOM', async () => {
     await popup.bringToFront(); // a background tab's animation frames are throttled
-    await popup.getByLabel('API key').fill(KEYS.anthropic.secret);
-    assert.equal(await popup.getByLabel('Provider').inputValue(), 'anthropic');
-    await popup.getByText('Looks like an Anthropic key.').waitFor();
-    await popup.getByLabel('Label (optional)').fill('Personal');
+    // Scoped: the Keys tab's own add form (same labels) may already be rendered, hidden.
+    const first = popup.locator('#view-first-key');
+    // Anthropic is the first option: paste an OpenAI key first, so the switch is visible.
+    await first.getByLabel('API key').fill(KEYS.openai.secret);
+    await first.getByText('Looks like an OpenAI key.').waitFor();
+    await expectValue(() => first.getByLabel('Provider').inputValue(), 'openai', 'an OpenAI key suggests OpenAI');
+    await first.getByLabel('API key').fill(KEYS.anthropic.secret);
+    await first.getByText('Looks like an Anthropic key.').waitFor();
+    await expectValue(() => first.getByLabel('Provider').inputValue(), 'anthropic', 'an Anthropic key suggests Anthropic');
+    await first.getByLabel('Label (optional)').fill('Personal');
     await screenshot(popup, 'popup-first-key');
-    await popup.getByRole('button', { name: 'Add key' }).click();
+    await first.getByRole('button', { name: 'Add key', exact: true }).click();
     await popup.getByRole('tab', { name: 'Keys', selected: true }).waitFor();
     const personal = card('Personal');
     await personal.waitFor();
@@ -282,12 +292,16 @@ describe('wallet UI', () => {
     assert.match(rows[2], /Google Gemini[\s\S]*No key stored/);
     await assertNoKeyInDom(win, ALL_KEYS, 'approval window');
 
-    assert.equal(await badgeText(h.browser), '1');
+    // The worker sets the badge once the window is open: poll it.
+    await expectValue(() => badgeText(h.browser), '1', 'the badge counts the pending approval');
     await popup.reload();
     const pending = popup.getByRole('region', { name: 'Waiting for your approval' });
     await pending.getByText(origin.a, { exact: true }).waitFor();
     await screenshot(popup, 'popup-pending');
+    await recordReplies(popup);
     await pending.getByRole('button', { name: `Review request from ${origin.a}` }).click();
+    // Once the worker has answered Review, any window it opened for it is open.
+    assert.equal((await waitForReply(popup, 'approvals.focus')).ok, true, 'Review was answered');
     assert.equal(approvalPages(h.browser.context).length, 1, 'Review focuses the same window, it opens no other');
 
     // Approve a subset (OpenAI only) for 1 hour.
@@ -297,7 +311,7 @@ describe('wallet UI', () => {
     await win.getByLabel('Access lasts').selectOption({ label: '1 hour' });
     await win.getByRole('button', { name: 'Approve' }).click();
     assert.deepEqual(await outcome, { ok: true, providers: ['openai'] });
-    assert.equal(await badgeText(h.browser), '');
+    await expectValue(() => badgeText(h.browser), '', 'the badge is cleared once the request is decided');
 
     const res = await call(pageA, 'openai', 'ui-approved');
     assert.equal(res.status, 200, res.text);
@@ -337,6 +351,8 @@ describe('wallet UI', () => {
     await pageA.waitForFunction(() => window.__events.includes('providers:anthropic,openai'));
     assert.deepEqual(await pageA.evaluate(() => Object.keys(window.__kf.providers).sort()), ['anthropic', 'openai']);
     assert.equal((await call(pageA, 'anthropic', 'ui-added-later')).status, 200);
+    // A control round trip on B's own port (FIFO) proves any event for B would have arrived.
+    await pageB.evaluate(() => window.__kf.getUsage().catch(() => null));
     assert.deepEqual(await pageB.evaluate(() => window.__events), [], 'origin B was not told about A');
     await screenshot(popup, 'popup-sites');
   });
@@ -354,6 +370,7 @@ describe('wallet UI', () => {
     const after = await call(pageA, 'openai', 'ui-after-revoke');
     assert.deepEqual([after.status, after.code], [401, 'SESSION_INVALID']);
 
+    await pageB.evaluate(() => window.__kf.getUsage().catch(() => null)); // fence on B's port, as above
     assert.deepEqual(await pageB.evaluate(() => window.__events), [], 'B got no event');
     assert.equal((await call(pageB, 'openai', 'ui-b-still')).status, 200);
   });
@@ -364,7 +381,8 @@ describe('wallet UI', () => {
       const win = await waitForApproval(h.browser.context);
       await readApproval(win);
       if (how === 'reject') await win.getByRole('button', { name: 'Reject' }).click();
-      if (how === 'escape') await win.keyboard.press('Escape');
+      // Escape closes the window: only the keydown is sent (a keyup would hit a closed page).
+      if (how === 'escape') await win.keyboard.down('Escape');
       if (how === 'close') await win.close();
       assert.deepEqual(await outcome, { ok: false, code: 'USER_REJECTED' }, how);
     }
@@ -382,7 +400,7 @@ describe('wallet UI', () => {
       await pageA2.close();
     }
     assert.equal(approvalPages(h.browser.context).length, 1);
-    assert.equal(await badgeText(h.browser), '1');
+    await expectValue(() => badgeText(h.browser), '1', 'the badge counts one pending approval');
     await win.getByRole('button', { name: 'Reject' }).click();
     assert.equal((await first).code, 'USER_REJECTED');
   });
@@ -394,6 +412,8 @@ describe('wallet UI', () => {
     await h.browser.stopServiceWorker();
     assert.equal(await h.browser.serviceWorkerStatus(), 'stopped');
     await win.getByRole('button', { name: 'Approve' }).click();
+    // The window closes itself once the (restarted) worker has recorded the decision.
+    await waitForClose(win, { timeout: 30_000 });
     await h.browser.waitForServiceWorker();
     const grant = (await wallet.listGrants()).find((g) => g.origin === origin.a);
     assert.deepEqual(grant?.providers, ['openai'], 'the approval made after the restart was recorded');
@@ -491,8 +511,8 @@ describe('wallet UI', () => {
       if (i < 5) await popup.getByRole('alert').filter({ hasText: 'That password is not right.' }).waitFor();
     }
     await popup.getByRole('timer').filter({ hasText: /^Try again in 0:[0-3]\d$/ }).waitFor();
-    assert.equal(await unlock.isDisabled(), true);
-    assert.equal(await pw.isDisabled(), true);
+    await expectValue(() => unlock.isDisabled(), true, 'Unlock is disabled during the back-off');
+    await expectValue(() => pw.isDisabled(), true, 'the password field is disabled during the back-off');
     await screenshot(popup, 'popup-locked-backoff');
 
     // The countdown survives reopening the popup (the back-off lives in the core's state).
@@ -542,8 +562,11 @@ describe('wallet UI', () => {
     await win.getByLabel('API key').fill(gemini.secret);
     await screenshot(win, 'approve-add-key');
     await win.getByLabel('API key').press('Enter');
-    await win.locator('.provider-row', { hasText: 'Google Gemini' }).getByText('Key stored').waitFor();
-    assert.equal(await win.locator('input[name=provider][value=gemini]').isChecked(), true);
+    // Exact: a substring match would also find "No key stored", shown before the key is added.
+    const geminiRow = win.locator('.provider-row', { hasText: 'Google Gemini' });
+    await geminiRow.getByText('Key stored', { exact: true }).waitFor();
+    assert.equal(await geminiRow.getByText('No key stored').count(), 0, 'the row still says no key is stored');
+    await expectValue(() => win.locator('input[name=provider][value=gemini]').isChecked(), true, 'the added provider is ticked');
     await assertNoKeyInDom(win, [...ALL_KEYS, gemini], 'approval window after adding a key');
     await win.getByRole('button', { name: 'Approve' }).click();
     assert.deepEqual((await outcome).providers, ['anthropic', 'gemini', 'openai']);
@@ -556,7 +579,7 @@ describe('wallet UI', () => {
     await keysTab.focus();
     await popup.keyboard.press('ArrowRight');
     await popup.getByRole('tab', { name: 'Sites', selected: true }).waitFor();
-    assert.equal(await popup.evaluate(() => document.activeElement?.id), 'tab-sites');
+    await expectValue(() => popup.evaluate(() => document.activeElement?.id), 'tab-sites', 'the selected tab has the focus');
     await popup.keyboard.press('ArrowRight');
     await popup.getByRole('tab', { name: 'Activity', selected: true }).waitFor();
     await popup.keyboard.press('ArrowRight');
@@ -581,13 +604,18 @@ describe('wallet UI', () => {
     await del.focus();
     await popup.keyboard.press('Enter');
     await popup.getByRole('dialog').waitFor();
-    assert.equal(await popup.evaluate(() => document.activeElement?.textContent), 'Cancel', 'the safe choice has the focus');
+    const focused = () => popup.evaluate(() => document.activeElement?.textContent);
+    await expectValue(focused, 'Cancel', 'the safe choice has the focus');
     await popup.keyboard.press('Tab');
-    assert.equal(await popup.evaluate(() => document.activeElement?.textContent), 'Delete key');
+    await expectValue(focused, 'Delete key', 'Tab moves to the next button');
     assert.ok(await popup.evaluate(() => document.querySelector('dialog[open]')?.contains(document.activeElement)), 'focus stays in the dialog');
     await popup.keyboard.press('Escape');
     await popup.getByRole('dialog').waitFor({ state: 'detached' });
-    assert.equal(await popup.evaluate(() => document.activeElement?.closest('li')?.querySelector('.key-label')?.textContent), 'Work laptop');
+    await expectValue(
+      () => popup.evaluate(() => document.activeElement?.closest('li')?.querySelector('.key-label')?.textContent),
+      'Work laptop',
+      'Escape gives the focus back to the card it came from',
+    );
     assert.equal((await wallet.listCredentials()).length, 3);
 
     // The approval window: Tab reaches Approve, Enter approves.
@@ -599,7 +627,8 @@ describe('wallet UI', () => {
     await win.waitForFunction(() => !document.querySelector('#approve').disabled);
     for (let i = 0; i < 6 && !(await approve.evaluate((b) => b === document.activeElement)); i += 1) await win.keyboard.press('Tab');
     assert.ok((await focusIsVisible(win)).ok);
-    await win.keyboard.press('Enter');
+    // Enter approves and the window closes: only the keydown is sent (a keyup would hit a closed page).
+    await win.keyboard.down('Enter');
     assert.equal((await outcome).ok, true);
   });
 
@@ -623,21 +652,22 @@ describe('wallet UI', () => {
 
   test('extension pages cannot be framed (frame-ancestors none), and a stale approval says so', async () => {
     await popup.bringToFront(); // a background tab's animation frames are throttled
+    // Inspected at the frame's load event: a blocked frame loads an error page instead, and
+    // the approval page, had it loaded, would have its #decide form (static markup) by then.
+    // No fallback timer: reading the frame before it loaded would see its empty about:blank.
     const framed = await popup.evaluate(
       () =>
         new Promise((resolve) => {
           const frame = document.createElement('iframe');
           frame.src = chrome.runtime.getURL('approve/approve.html?id=x');
-          const inspect = () => {
+          frame.onload = () => {
             let doc = null;
             try {
               doc = frame.contentDocument;
             } catch {}
-            resolve({ readable: Boolean(doc), hasApproval: Boolean(doc?.querySelector('#decide')) });
+            resolve({ readable: Boolean(doc), url: doc?.URL ?? null, hasApproval: Boolean(doc?.querySelector('#decide')) });
             frame.remove();
           };
-          frame.onload = () => setTimeout(inspect, 300);
-          setTimeout(inspect, 3000);
           document.body.append(frame);
         }),
     );

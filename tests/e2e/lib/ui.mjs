@@ -107,3 +107,40 @@ export function focusIsVisible(page) {
     return { ok: outlined, what: `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} "${(el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 30)}"` };
   });
 }
+
+/**
+ * Records, in the extension page `page`, each worker reply to the page's own commands
+ * (`chrome.runtime.sendMessage({cmd})`), so a test can wait until the worker has answered the
+ * command a click sent. Install after each reload.
+ */
+export async function recordReplies(page) {
+  await page.evaluate(() => {
+    if (window.__replies) return;
+    window.__replies = [];
+    const send = chrome.runtime.sendMessage.bind(chrome.runtime);
+    chrome.runtime.sendMessage = async (message, ...rest) => {
+      const reply = await send(message, ...rest);
+      window.__replies.push({ cmd: message?.cmd, reply });
+      return reply;
+    };
+  });
+}
+
+/** Resolves with the first recorded reply to `cmd` (see recordReplies). */
+export async function waitForReply(page, cmd, { timeout = 10_000 } = {}) {
+  const handle = await page.waitForFunction((cmd) => window.__replies?.find((r) => r.cmd === cmd)?.reply, cmd, { timeout });
+  return handle.jsonValue();
+}
+
+/** Resolves once `page` is closed (at once if it is already). */
+export function waitForClose(page, { timeout = 10_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${page.url()} still open after ${timeout} ms`)), timeout);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    page.once('close', done);
+    if (page.isClosed()) done();
+  });
+}

@@ -8,9 +8,14 @@
 //! encrypted reasoning) are [`Opaque`]: tagged with the dialect that minted them, sent
 //! back only to that dialect, never forged or handed to another provider.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use serde_json::Value;
 
 use super::Dialect;
+
+/// Joins a tool-call id and the provider token riding on it (see [`id_with_token`]).
+const TOKEN_MARK: &str = "__kfsig_";
 
 /// A generation request.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -94,6 +99,46 @@ pub enum Image {
 pub struct Opaque {
     pub dialect: Dialect,
     pub value: String,
+}
+
+/// The tool-call id to give an app whose dialect has no place for `token` (a Gemini
+/// `thoughtSignature` reaching an OpenAI or Anthropic app). Apps echo call ids back
+/// verbatim on the next turn, so the token returns to its provider in band, with no
+/// state kept in the wallet. Only `[A-Za-z0-9_-]` is used (Anthropic's id alphabet).
+pub fn id_with_token(id: &str, token: &Opaque) -> String {
+    let tag = match token.dialect {
+        Dialect::Anthropic => 'a',
+        Dialect::OpenAiChat => 'c',
+        Dialect::OpenAiResponses => 'r',
+        Dialect::Gemini => 'g',
+    };
+    format!(
+        "{id}{TOKEN_MARK}{tag}_{}",
+        URL_SAFE_NO_PAD.encode(token.value.as_bytes())
+    )
+}
+
+/// Splits an id made by [`id_with_token`] back into the app's id and the token; any
+/// other id comes back whole, with no token.
+pub fn split_id(id: &str) -> (String, Option<Opaque>) {
+    let Some((base, rest)) = id.rsplit_once(TOKEN_MARK) else {
+        return (id.to_string(), None);
+    };
+    let dialect = match rest.get(..2) {
+        Some("a_") => Dialect::Anthropic,
+        Some("c_") => Dialect::OpenAiChat,
+        Some("r_") => Dialect::OpenAiResponses,
+        Some("g_") => Dialect::Gemini,
+        _ => return (id.to_string(), None),
+    };
+    let value = URL_SAFE_NO_PAD
+        .decode(rest[2..].as_bytes())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    match value {
+        Some(value) => (base.to_string(), Some(Opaque { dialect, value })),
+        None => (id.to_string(), None),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -301,5 +346,26 @@ impl RouteError {
             dialect,
             detail: detail.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_rides_on_an_id_and_comes_back() {
+        let token = Opaque {
+            dialect: Dialect::Gemini,
+            value: "CiQB0e2Kb+/sig==".into(),
+        };
+        let id = id_with_token("call_1", &token);
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+        assert_eq!(split_id(&id), ("call_1".to_string(), Some(token)));
+        assert_eq!(split_id("toolu_01abc"), ("toolu_01abc".to_string(), None));
+        let forged = "call_1__kfsig_g_%%%";
+        assert_eq!(split_id(forged), (forged.to_string(), None));
     }
 }

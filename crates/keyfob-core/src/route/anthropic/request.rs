@@ -62,6 +62,12 @@ pub fn decode_request(endpoint: &str, body: &[u8]) -> Result<ChatRequest, RouteE
         Some(choice) => tool_choice_from_wire(choice)?,
         None => (None, None),
     };
+    let stream = match field(&body, "stream") {
+        Some(stream) => stream
+            .as_bool()
+            .ok_or_else(|| malformed("`stream` is not a boolean"))?,
+        None => false,
+    };
     Ok(ChatRequest {
         model: str_field(&body, "model", "the request")?.to_string(),
         system: match field(&body, "system") {
@@ -89,13 +95,9 @@ pub fn decode_request(endpoint: &str, body: &[u8]) -> Result<ChatRequest, RouteE
                 .map_err(|_| malformed("`stop_sequences` is not an array of strings"))?,
             None => Vec::new(),
         },
-        stream: match field(&body, "stream") {
-            Some(stream) => stream
-                .as_bool()
-                .ok_or_else(|| malformed("`stream` is not a boolean"))?,
-            None => false,
-        },
-        stream_usage: false,
+        stream,
+        // An Anthropic stream always ends with its usage: the app expects it.
+        stream_usage: stream,
         response_format: match field(&body, "output_config") {
             Some(config) => output_config_from_wire(config)?,
             None => None,

@@ -123,7 +123,7 @@ fn stop_to_wire(stop: Option<&StopReason>) -> (Value, Value) {
 }
 
 /// Anthropic's `input_tokens` excludes the cache reads and writes; the common form's
-/// `input` counts them. `None` for a count the object leaves out.
+/// `input` counts them. A count the object leaves out reads as 0 (not said yet).
 fn usage_from_wire(usage: &Map<String, Value>) -> Usage {
     let count = |key: &str| usage.get(key).and_then(Value::as_u64).unwrap_or(0);
     let cache_read = count("cache_read_input_tokens");

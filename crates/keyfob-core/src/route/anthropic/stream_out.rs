@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::error::error_body;
 use super::{call_id_to_wire, opaque_to_wire, stop_to_wire, to_bytes, usage_to_wire};
-use crate::route::ir::{ChatRequest, ErrorKind, ProviderError, StreamEvent, Usage};
+use crate::route::ir::{ChatRequest, ErrorKind, ProviderError, StopReason, StreamEvent, Usage};
 use crate::route::StreamEncoder;
 
 /// The id `message_start` carries when the source named none.
@@ -26,7 +26,7 @@ pub struct Encoder {
     /// `message_start` was written.
     started: bool,
     usage: Usage,
-    stop: Option<crate::route::ir::StopReason>,
+    stop: Option<StopReason>,
     /// Wire index of each common-form block, by the common-form index.
     wire: Vec<Option<usize>>,
     next_wire: usize,

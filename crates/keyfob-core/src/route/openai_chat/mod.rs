@@ -106,7 +106,11 @@ fn decode_usage(value: &Value) -> Result<Usage, RouteError> {
     Ok(Usage {
         input: opt_u64(map, "prompt_tokens")?.unwrap_or(0),
         output: opt_u64(map, "completion_tokens")?.unwrap_or(0),
-        cache_read: detail("prompt_tokens_details", "cached_tokens")?,
+        // DeepSeek says `prompt_cache_hit_tokens` (also part of `prompt_tokens`).
+        cache_read: match detail("prompt_tokens_details", "cached_tokens")? {
+            0 => opt_u64(map, "prompt_cache_hit_tokens")?.unwrap_or(0),
+            cached => cached,
+        },
         cache_write: detail("prompt_tokens_details", "cache_write_tokens")?,
         reasoning: detail("completion_tokens_details", "reasoning_tokens")?,
     })

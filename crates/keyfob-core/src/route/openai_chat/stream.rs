@@ -200,9 +200,11 @@ impl Decoder {
         let field = |key: &str| function.and_then(|f| f.get(key)).and_then(Value::as_str);
         let wire = match call.get("index").and_then(Value::as_u64) {
             Some(wire) => wire,
-            // Some compatible servers omit `index`: a new id is a new call.
+            // Some compatible servers omit `index`: a new id, or a name without an id,
+            // starts a new call (continuations carry neither).
             None => match (&self.open, id) {
                 (Open::Tool { wire, id: open, .. }, Some(id)) if open != id => *wire + 1,
+                (Open::Tool { wire, .. }, None) if field("name").is_some() => *wire + 1,
                 (Open::Tool { wire, .. }, _) => *wire,
                 _ => self.tools.len() as u64,
             },

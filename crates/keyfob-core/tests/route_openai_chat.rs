@@ -342,7 +342,7 @@ fn requests_round_trip() {
     assert_eq!(
         decode_request(
             "chat/completions",
-            &encode_request(&full).expect("the request decodes").body
+            &encode_request(&full).expect("the request encodes").body
         ),
         Ok(full)
     );

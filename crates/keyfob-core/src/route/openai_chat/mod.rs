@@ -38,15 +38,20 @@
 //! text goes as content and the finish is `content_filter` (the text has already been
 //! sent as content by the time the stop reason is known).
 
+mod encoder;
 mod error;
+mod messages;
 mod request;
 mod response;
 mod stream;
+mod upstream;
 
+pub use encoder::Encoder;
 pub use error::{decode_error, encode_error};
-pub use request::{decode_request, encode_request};
+pub use request::decode_request;
 pub use response::{decode_response, encode_response};
-pub use stream::{Decoder, Encoder};
+pub use stream::Decoder;
+pub use upstream::encode_request;
 
 use serde_json::{Map, Value};
 

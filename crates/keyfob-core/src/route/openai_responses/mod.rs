@@ -47,7 +47,8 @@
 //! The IR has no creation time and the core no clock, so `created_at` is 0.
 
 mod error;
-mod request;
+mod request_decode;
+mod request_encode;
 mod response;
 mod stream_decode;
 mod stream_encode;
@@ -58,12 +59,14 @@ use super::ir::{self, Opaque, Part, RouteError, Usage};
 use super::Dialect;
 
 pub use error::{decode_error, encode_error};
-pub use request::{decode_request, encode_request};
+pub use request_decode::decode_request;
+pub use request_encode::encode_request;
 pub use response::{decode_response, encode_response};
 pub use stream_decode::Decoder;
 pub use stream_encode::Encoder;
 
 const DIALECT: Dialect = Dialect::OpenAiResponses;
+const ENDPOINT: &str = "responses";
 /// Ends the base of a minted reasoning-item id whose foreign token is redacted thinking.
 const REDACTED: &str = "_redacted";
 

@@ -132,7 +132,7 @@ pub fn split_id(id: &str) -> (String, Option<Opaque>) {
         _ => return (id.to_string(), None),
     };
     let value = URL_SAFE_NO_PAD
-        .decode(rest[2..].as_bytes())
+        .decode(&rest.as_bytes()[2..])
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok());
     match value {

@@ -17,8 +17,8 @@
 //! / `responseJsonSchema` = JsonSchema named "response", strict), `responseModalities`
 //! [TEXT], `thinkingConfig` (`thinkingBudget` > 0 = budget, -1 = dynamic, 0 = no
 //! reasoning; `thinkingLevel` = effort; `includeThoughts`).
-//! Functions called without ids get `call_<n>`; a `functionResponse` without id answers
-//! the earliest unanswered call of its name.
+//! Calls in `contents` without ids get `call_<n>` (unique in the request); a
+//! `functionResponse` without id answers the earliest unanswered call of its name.
 //!
 //! Dropped (harmless): `safetySettings` (only Gemini has them), `serviceTier`, part and
 //! generation `mediaResolution`, `partMetadata`, `displayName`, a `thoughtSignature` on a
@@ -35,7 +35,7 @@
 //! Opaque tokens: Gemini's own `thoughtSignature` is carried as is. A token of another
 //! dialect reaching a Gemini app (an Anthropic thinking signature, redacted thinking, an
 //! OpenAI `encrypted_content`) rides in `thoughtSignature` too, base64 of a marked
-//! envelope (see [`signature_out`]), so it comes back to its own dialect next turn; it
+//! envelope (`signature_out`), so it comes back to its own dialect next turn; it
 //! is never sent to Gemini. See the submodules for the encoders' rules.
 
 mod encode;

@@ -173,6 +173,11 @@ impl Contents {
         let kinds = data.iter().filter(|b| **b).count()
             + usize::from(call.is_some())
             + usize::from(result.is_some());
+        if kinds == 0 && signature.is_some() {
+            // A part holding only a signature (Gemini sends them at a stream's end).
+            fields.done()?;
+            return Ok(None);
+        }
         if kinds != 1 {
             return Err(malformed("a part must hold exactly one kind of data"));
         }

@@ -1,7 +1,7 @@
 //! `GenerateContentResponse` and error bodies to and from the IR.
 //!
 //! Read: the first candidate's parts (thought parts as Thinking, `functionCall`s with
-//! `call_<n>` ids where Gemini gave none, inline images), `finishReason` (STOP with
+//! `call_<responseId>_<n>` ids where Gemini gave none, inline images), `finishReason` (STOP with
 //! calls = ToolUse; every safety-like reason = ContentFilter), `promptFeedback.blockReason`
 //! (= ContentFilter, no parts), `usageMetadata`, `responseId`, `modelVersion`. Dropped:
 //! safety ratings, citations, grounding metadata, `avgLogprobs`, `finishMessage`.
@@ -38,7 +38,7 @@ pub fn decode_response(body: &[u8]) -> Result<ChatResponse, RouteError> {
         return Ok(response);
     };
     for part in candidate_parts(candidate) {
-        if let Some(part) = read_part(part, &mut calls)? {
+        if let Some(part) = read_part(part, &response.id, &mut calls)? {
             push_part(&mut response.parts, part);
         }
     }
@@ -85,8 +85,14 @@ pub(super) fn finish(reason: &str, called: bool) -> Result<StopReason, RouteErro
     stop_in(reason, called).ok_or_else(|| RouteError::unsupported(format!("finishReason {reason}")))
 }
 
-/// One answer part; `calls` numbers the calls that came without an id.
-pub(super) fn read_part(part: &Value, calls: &mut u32) -> Result<Option<Part>, RouteError> {
+/// One answer part; `calls` numbers the calls. A call Gemini sent without an id gets
+/// `call_<responseId>_<n>`: distinct within the answer and across the conversation's
+/// turns (apps key tool results by id), never derived from the function's name.
+pub(super) fn read_part(
+    part: &Value,
+    response_id: &str,
+    calls: &mut u32,
+) -> Result<Option<Part>, RouteError> {
     let signature = part
         .get("thoughtSignature")
         .and_then(Value::as_str)
@@ -103,7 +109,8 @@ pub(super) fn read_part(part: &Value, calls: &mut u32) -> Result<Option<Part>, R
         };
         let (id, on_id) = match call.get("id").and_then(Value::as_str) {
             Some(id) => split_id(id),
-            None => (format!("call_{calls}"), None),
+            None if response_id.is_empty() => (format!("call_{calls}"), None),
+            None => (format!("call_{response_id}_{calls}"), None),
         };
         return Ok(Some(Part::ToolCall {
             id,

@@ -42,13 +42,15 @@ pub(super) fn from_gemini(schema: &Value) -> Value {
     let mut out = Map::new();
     let mut nullable = false;
     for (key, value) in map {
+        // The REST API takes snake_case too; JSON Schema is camelCase.
+        let key = camel(key);
         match key.as_str() {
             "type" => {
                 let name = value.as_str().map(str::to_ascii_lowercase);
-                out.insert(key.clone(), name.map(Value::from).unwrap_or(value.clone()));
+                out.insert(key, name.map(Value::from).unwrap_or(value.clone()));
             }
             "nullable" => nullable = value.as_bool() == Some(true),
-            "propertyOrdering" | "property_ordering" => {}
+            "propertyOrdering" => {}
             "format" if value.as_str() == Some("enum") => {}
             "example" => {
                 out.insert("examples".into(), Value::Array(vec![value.clone()]));
@@ -61,12 +63,12 @@ pub(super) fn from_gemini(schema: &Value) -> Value {
                         .collect(),
                     _ => Map::new(),
                 };
-                out.insert(key.clone(), Value::Object(props));
+                out.insert(key, Value::Object(props));
             }
             "items" => {
-                out.insert(key.clone(), from_gemini(value));
+                out.insert(key, from_gemini(value));
             }
-            "anyOf" | "any_of" => {
+            "anyOf" => {
                 let all = value
                     .as_array()
                     .map(|a| a.iter().map(from_gemini).collect());
@@ -75,11 +77,10 @@ pub(super) fn from_gemini(schema: &Value) -> Value {
             "minItems" | "maxItems" | "minLength" | "maxLength" | "minProperties"
             | "maxProperties" => {
                 let n = super::integer(value).map(Value::from);
-                out.insert(key.clone(), n.unwrap_or(value.clone()));
+                out.insert(key, n.unwrap_or(value.clone()));
             }
             _ => {
-                let name = camel(key);
-                out.insert(name, value.clone());
+                out.insert(key, value.clone());
             }
         }
     }

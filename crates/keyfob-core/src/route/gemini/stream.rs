@@ -5,7 +5,7 @@
 //!
 //! Decoder: consecutive text (or thought) parts continue one block; a thought part with
 //! a signature ends its block; a call is ToolCallStart + one ToolCallDelta with the whole
-//! arguments + BlockStop, with `call_<n>` ids where Gemini gave none. The latest usage
+//! arguments + BlockStop, with `call_<responseId>_<n>` ids where Gemini gave none. The latest usage
 //! goes out just before the stop reason. A `data: {"error": …}` event is a provider
 //! error. A stream that ends with no `finishReason` was cut short (Gemini's own
 //! mid-stream error is a bare JSON object, not an SSE event, which the splitter cannot
@@ -13,7 +13,7 @@
 //!
 //! Encoder: one chunk per text or thought delta, a signature as an empty thought part
 //! carrying it, a call as one whole `functionCall` part once its block stops (argument
-//! fragments are buffered, at most [`MAX_ARGUMENTS`] bytes), then a last chunk with the
+//! fragments are buffered, at most `MAX_ARGUMENTS` bytes), then a last chunk with the
 //! finish reason and usage together. A mid-stream error is written as Gemini writes
 //! it, a bare `{"error": {code, message, status}}` with no `data:` prefix: that is what
 //! @google/genai turns into an `ApiError` (and google-genai into an `APIError`).
@@ -38,6 +38,7 @@ pub const MAX_ARGUMENTS: usize = crate::metering::sse::DEFAULT_MAX_EVENT_BYTES;
 #[derive(Default)]
 pub struct Decoder {
     started: bool,
+    response_id: String,
     /// The open text or thinking block: (index, is thinking).
     open: Option<(usize, bool)>,
     next_index: usize,
@@ -69,8 +70,9 @@ impl StreamDecoder for Decoder {
         if !self.started {
             self.started = true;
             let text = |name| value.get(name).and_then(Value::as_str).unwrap_or_default();
+            self.response_id = text("responseId").to_string();
             out.push(StreamEvent::Start {
-                id: text("responseId").to_string(),
+                id: self.response_id.clone(),
                 model: text("modelVersion").to_string(),
             });
         }
@@ -79,7 +81,7 @@ impl StreamDecoder for Decoder {
         }
         let candidate = only_candidate(&value)?;
         for part in candidate.map(candidate_parts).unwrap_or_default() {
-            if let Some(part) = read_part(part, &mut self.calls)? {
+            if let Some(part) = read_part(part, &self.response_id, &mut self.calls)? {
                 self.part(part, &mut out)?;
             }
         }

@@ -38,6 +38,7 @@
 //! envelope (`signature_out`), so it comes back to its own dialect next turn; it
 //! is never sent to Gemini. See the submodules for the encoders' rules.
 
+mod config;
 mod encode;
 mod request;
 mod response;

@@ -95,7 +95,7 @@ fn full_request_decodes_field_by_field() {
             Part::ToolResult {
                 call_id: "call_1".into(),
                 name: Some("customDivide".into()),
-                content: vec![text(r#"{"result":50}"#)],
+                content: vec![text("50")],
                 is_error: false,
             },
         ]
@@ -767,6 +767,14 @@ fn error_bodies_decode_by_kind() {
             "{name}"
         );
     }
+    let framed = gemini::decode_error(
+        429,
+        br#"data: {"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED"}}"#,
+    );
+    assert_eq!(
+        (framed.kind, framed.message.as_str()),
+        (ErrorKind::RateLimited, "quota")
+    );
     let plain = gemini::decode_error(502, b"Bad Gateway");
     assert_eq!(
         (plain.kind, plain.message.as_str()),

@@ -6,9 +6,11 @@
 //! text result is `{"output": text}` (`{"error": text}` when it failed), the keys the
 //! FunctionResponse reference names; images in results go in `functionResponse.parts`.
 //! Only Gemini's own signatures are sent (a call's `thoughtSignature`, a thought part
-//! with its signature); other thinking is left out, never forged. Effort becomes
-//! `thinkingLevel`, or for Gemini 1.x/2.x models (which have no levels) the budget
-//! Google's OpenAI layer uses: 1024 (minimal, low), 8192 (medium), 24576 (high).
+//! with its signature); other thinking is left out, and a call without a Gemini
+//! signature goes without one (Gemini 3 may then refuse the turn; no signature is ever
+//! made up). Effort becomes `thinkingLevel`, or for Gemini 1.x/2.x models (which have
+//! no levels) a budget: 1024 (minimal, low), 8192 (medium), 24576 (high), the budgets
+//! Google's OpenAI-compatible endpoint uses for low/medium/high.
 //! A JSON-schema answer format is sent as `responseJsonSchema` (JSON Schema as is).
 //! `parallel_tool_calls: false` and images by URL (other than `data:`) are refused:
 //! Gemini can express neither.
@@ -210,12 +212,14 @@ fn encode_tool(tool: &ToolDef) -> Result<Value, RouteError> {
     if let Some(description) = &tool.description {
         out["description"] = Value::from(description.clone());
     }
-    let no_arguments = tool.parameters.get("type").and_then(Value::as_str) == Some("object")
-        && tool
-            .parameters
-            .get("properties")
-            .and_then(Value::as_object)
-            .is_none_or(Map::is_empty);
+    let empty = tool.parameters.as_object().is_some_and(Map::is_empty);
+    let no_arguments = empty
+        || tool.parameters.get("type").and_then(Value::as_str) == Some("object")
+            && tool
+                .parameters
+                .get("properties")
+                .and_then(Value::as_object)
+                .is_none_or(Map::is_empty);
     if !no_arguments {
         out["parameters"] = schema::to_gemini(&tool.parameters)?;
     }

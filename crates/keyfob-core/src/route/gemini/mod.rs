@@ -7,8 +7,8 @@
 //! turn), parts `text`, `text`+`thought` (Thinking, never visible text; consecutive
 //! thought parts are joined until one carries its signature), `inlineData` image/*,
 //! `fileData` image/* by https URL, `functionCall` (+ `thoughtSignature`),
-//! `functionResponse` (`response` `{"output"|"result": text}` or `{"error": text}`
-//! unwrapped, anything else kept as its JSON text; `parts` images), `systemInstruction`
+//! `functionResponse` (a `response` of only `output`, `result` or `error` unwrapped,
+//! anything else kept as its JSON text; `parts` images), `systemInstruction`
 //! text parts, `tools[].functionDeclarations` (`parameters` converted from Gemini's
 //! Schema to JSON Schema, `parametersJsonSchema` as is), `toolConfig.functionCallingConfig`
 //! (AUTO, NONE, ANY, ANY with one allowed name = Named, every declared name = Required),

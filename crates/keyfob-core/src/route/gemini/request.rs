@@ -315,19 +315,21 @@ pub(super) fn push_part(parts: &mut Vec<Part>, part: Part) {
     parts.push(part);
 }
 
-/// `{"output"|"result": text}` and `{"error": text}` are a text result; any other
-/// response is kept as its JSON text.
+/// A response holding only `output`, `result` or `error` is that value (text as is,
+/// anything else as its JSON text; `error` marks a failure); any other response is kept
+/// whole as its JSON text.
 fn unwrap_response(response: &Value) -> Result<(Vec<Part>, bool), RouteError> {
     let map = response
         .as_object()
         .ok_or_else(|| malformed("functionResponse.response is not an object"))?;
-    if map.len() == 1 {
-        if let Some((key, Value::String(text))) = map.iter().next() {
-            match key.as_str() {
-                "output" | "result" => return Ok((vec![Part::Text(text.clone())], false)),
-                "error" => return Ok((vec![Part::Text(text.clone())], true)),
-                _ => {}
-            }
+    let mut entries = map.iter();
+    if let (Some((key, value)), None) = (entries.next(), entries.next()) {
+        if matches!(key.as_str(), "output" | "result" | "error") {
+            let text = match value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            return Ok((vec![Part::Text(text)], key == "error"));
         }
     }
     Ok((vec![Part::Text(response.to_string())], false))

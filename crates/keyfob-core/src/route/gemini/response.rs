@@ -217,7 +217,10 @@ pub(super) fn write_part(part: &Part) -> Result<Value, RouteError> {
 }
 
 pub fn decode_error(status: u16, body: &[u8]) -> ProviderError {
-    let value: Option<Value> = serde_json::from_slice(body).ok();
+    // An error on the SSE endpoint may come framed as an event.
+    let text = String::from_utf8_lossy(body);
+    let json = text.trim().strip_prefix("data:").unwrap_or(&text);
+    let value: Option<Value> = serde_json::from_str(json.trim()).ok();
     let error = value.as_ref().and_then(|v| match v {
         Value::Array(items) => items.first().and_then(|i| i.get("error")),
         other => other.get("error"),
@@ -226,7 +229,7 @@ pub fn decode_error(status: u16, body: &[u8]) -> ProviderError {
         return ProviderError {
             status,
             kind: ErrorKind::from_status(status),
-            message: String::from_utf8_lossy(body).trim().to_string(),
+            message: text.trim().to_string(),
         };
     };
     let message = error

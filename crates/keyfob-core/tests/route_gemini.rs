@@ -1200,3 +1200,101 @@ proptest! {
         prop_assert_eq!(decode_pieces(&pieces_of(&bytes, cuts)), decode_stream(&bytes));
     }
 }
+
+fn decode_with(extra: Value) -> Result<ChatRequest, RouteError> {
+    let mut body = json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]});
+    if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
+        body.extend(extra);
+    }
+    gemini::decode_request(UNARY, body.to_string().as_bytes())
+}
+
+#[test]
+fn settings_edge_cases() {
+    let off = decode_with(json!({"generationConfig": {"thinkingConfig": {"thinkingBudget": 0}}}));
+    assert_eq!(off.expect("decodes").reasoning, None);
+    let dynamic = decode_with(json!({"generationConfig": {"thinkingConfig": {
+        "thinkingBudget": -1, "includeThoughts": true}}}));
+    assert_eq!(
+        dynamic.expect("decodes").reasoning,
+        Some(Reasoning {
+            effort: None,
+            budget_tokens: None,
+            include_thoughts: true
+        })
+    );
+    let every = decode_with(json!({
+        "tools": [{"functionDeclarations": [{"name": "a"}, {"name": "b"}]}],
+        "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["b", "a"]}}
+    }));
+    assert_eq!(
+        every.expect("decodes").tool_choice,
+        Some(ToolChoice::Required)
+    );
+    assert_eq!(
+        decode_with(json!({"generationConfig": {"temperature": 1, "foo": 1}})),
+        Err(RouteError::unsupported("generationConfig.foo"))
+    );
+    assert_eq!(
+        decode_with(json!({"generationConfig": {"responseMimeType": "text/x.enum"}})),
+        Err(RouteError::unsupported("responseMimeType text/x.enum"))
+    );
+    assert!(matches!(
+        decode_with(json!({"generationConfig": {"thinkingConfig": {
+            "thinkingBudget": 10, "thinkingLevel": "HIGH"}}})),
+        Err(RouteError::Malformed { .. })
+    ));
+    assert!(matches!(
+        decode_with(json!({"generationConfig": {"maxOutputTokens": 5, "max_output_tokens": 5}})),
+        Err(RouteError::Malformed { .. })
+    ));
+    // safetySettings and serviceTier are dropped, not refused.
+    let dropped = decode_with(json!({"safetySettings": [], "serviceTier": "flex"}));
+    assert_eq!(dropped.expect("decodes").messages.len(), 1);
+}
+
+#[test]
+fn a_text_stream_encodes_as_gemini_chunks() {
+    use StreamEvent::*;
+    let bytes = encode_events(&[
+        Start {
+            id: "r1".into(),
+            model: "gpt-x".into(),
+        },
+        TextStart { index: 0 },
+        TextDelta {
+            index: 0,
+            text: "Hel".into(),
+        },
+        TextDelta {
+            index: 0,
+            text: "lo".into(),
+        },
+        BlockStop { index: 0 },
+        Stop(StopReason::MaxTokens),
+        Usage(keyfob_core::route::ir::Usage {
+            input: 5,
+            output: 2,
+            ..Default::default()
+        }),
+        End,
+    ]);
+    let text = String::from_utf8(bytes).expect("utf-8");
+    let chunks: Vec<Value> = text
+        .split("\n\n")
+        .filter(|c| !c.is_empty())
+        .map(|c| body_json(c.strip_prefix("data: ").expect("data line").as_bytes()))
+        .collect();
+    assert_eq!(
+        chunks,
+        [
+            json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "Hel"}]}, "index": 0}],
+                   "modelVersion": "gpt-x", "responseId": "r1"}),
+            json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "lo"}]}, "index": 0}],
+                   "modelVersion": "gpt-x", "responseId": "r1"}),
+            json!({"candidates": [{"finishReason": "MAX_TOKENS", "index": 0}],
+                   "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 2, "totalTokenCount": 7},
+                   "modelVersion": "gpt-x", "responseId": "r1"}),
+        ]
+    );
+}

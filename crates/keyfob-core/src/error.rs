@@ -72,6 +72,9 @@ pub enum CoreError {
     InvalidContext(String),
     #[error("{0}")]
     StorageFailed(String),
+    /// A routed request uses something the serving provider cannot express faithfully.
+    #[error("this request cannot be routed to the chosen provider: {0}")]
+    RouteUnsupported(String),
     /// A browser API the glue called failed underneath the wallet (its message as given).
     #[error("browser API failed: {0}")]
     BrowserApi(String),
@@ -115,6 +118,7 @@ impl CoreError {
             Self::AgentScopeMissing(_) => "AGENT_SCOPE_MISSING",
             Self::InvalidContext(_) => "INVALID_CONTEXT",
             Self::StorageFailed(_) => "STORAGE_FAILED",
+            Self::RouteUnsupported(_) => "ROUTE_UNSUPPORTED",
             Self::BrowserApi(_) => "BROWSER_API",
             Self::Internal(_) => "INTERNAL",
         }
@@ -139,7 +143,8 @@ impl CoreError {
             Self::BadRequest(_)
             | Self::InvalidInput(_)
             | Self::WeakPassword(_)
-            | Self::InvalidContext(_) => 400,
+            | Self::InvalidContext(_)
+            | Self::RouteUnsupported(_) => 400,
             Self::BackupInvalid => 422,
             Self::UpstreamUnreachable(_) => 502,
             Self::Unavailable(_) => 501,

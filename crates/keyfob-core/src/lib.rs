@@ -11,6 +11,7 @@ pub mod grants;
 pub mod metering;
 pub mod providers;
 pub mod request;
+pub mod route;
 pub mod session;
 pub mod wallet;
 

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test as nodeTest } from 'node:test';
 import { startHarness } from './lib/fixture.mjs';
 import { replyText } from './lib/mock-providers.mjs';
-import { approveNext, openWallet, readApproval, rejectNext, waitForApproval } from './lib/wallet.mjs';
+import { clickThatCloses, approveNext, openWallet, readApproval, rejectNext, waitForApproval } from './lib/wallet.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 /** Every test gets a deadline: a promise the extension never settles fails that test, not the run. */
@@ -582,7 +582,7 @@ describe('hostile pages against the real extension', () => {
     for (const id of ['openai', 'anthropic']) {
       await win.locator(`input[type=checkbox][name=provider][value="${id}"]`).setChecked(true);
     }
-    await win.getByRole('button', { name: 'Approve' }).click();
+    await clickThatCloses(win.getByRole('button', { name: 'Approve' }));
     const r = await first;
     assert.equal(r.ok, true, JSON.stringify(r));
     assert.deepEqual(r.providers, ['anthropic', 'openai']);

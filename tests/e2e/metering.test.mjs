@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startHarness } from './lib/fixture.mjs';
-import { approveNext, openWallet } from './lib/wallet.mjs';
+import { clickThatCloses, approveNext, openWallet } from './lib/wallet.mjs';
 
 const PASSWORD = 'metering master password';
 const OPENAI_KEY = `sk-proj-meter${Math.random().toString(36).slice(2)}`;
@@ -189,7 +189,7 @@ describe('metering: usage, budgets, allow-lists, expiry, surfaces, audit', () =>
       const window = await h.browser.context.waitForEvent('page', { predicate: (p) => p.url().includes('/approve/request.html') });
       await window.getByText('gpt-4o-mini').waitFor();
       await window.getByText(origin).waitFor();
-      await window.getByRole('button', { name: buttonName }).click();
+      await clickThatCloses(window.getByRole('button', { name: buttonName }));
     };
     const [approved] = await Promise.all([chat({ model: 'gpt-4o-mini' }), answer('Approve')]);
     assert.equal(approved.status, 200, approved.body);

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { startHarness } from './lib/fixture.mjs';
 import { openPopup, screenshot, waitForClose } from './lib/ui.mjs';
-import { openWallet, readApproval, waitForApproval } from './lib/wallet.mjs';
+import { clickThatCloses, openWallet, readApproval, waitForApproval } from './lib/wallet.mjs';
 
 const PASSWORD = 'copper meadow lantern swift';
 const OPENAI_KEY = `sk-proj-uimeter${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
@@ -98,11 +98,11 @@ describe('wallet UI: usage, limits and activity', () => {
     // A limit with nothing in it is caught before the site is approved.
     await win.getByLabel('Max USD').fill('');
     await win.waitForFunction(() => !document.querySelector('#approve').disabled);
-    await win.getByRole('button', { name: 'Approve' }).click();
+    await clickThatCloses(win.getByRole('button', { name: 'Approve' }));
     await win.getByText('Give each budget a token or USD limit, or remove it.').waitFor();
     assert.equal((await wallet.call('grants.list')).length, 0, 'nothing was approved');
     await win.getByLabel('Max USD').fill('5');
-    await win.getByRole('button', { name: 'Approve' }).click();
+    await clickThatCloses(win.getByRole('button', { name: 'Approve' }));
     assert.equal(await connected, true);
     // The window applies the limits after the approval (the page is connected by then) and
     // closes itself once they are saved: wait for that before reading the grant.

@@ -28,7 +28,7 @@ import {
   waitForReply,
 } from './lib/ui.mjs';
 import { expectValue } from './lib/wait.mjs';
-import { openWallet, readApproval, waitForApproval } from './lib/wallet.mjs';
+import { clickThatCloses, openWallet, readApproval, waitForApproval } from './lib/wallet.mjs';
 
 const PASSWORD = 'plum anvil orbit tulip gravel';
 const NEW_PASSWORD = 'quiet lantern mosaic ferry';
@@ -124,7 +124,7 @@ describe('wallet UI', () => {
     const win = await waitForApproval(h.browser.context);
     await win.getByRole('heading', { name: 'Set up Keyfob first' }).waitFor();
     await screenshot(win, 'approve-setup');
-    await win.getByRole('button', { name: 'Reject' }).click();
+    await clickThatCloses(win.getByRole('button', { name: 'Reject' }));
     assert.deepEqual(await outcome, { ok: false, code: 'USER_REJECTED' });
   });
 
@@ -309,7 +309,7 @@ describe('wallet UI', () => {
     await screenshot(win, 'approve');
     await win.locator('input[name=provider][value=anthropic]').uncheck();
     await win.getByLabel('Access lasts').selectOption({ label: '1 hour' });
-    await win.getByRole('button', { name: 'Approve' }).click();
+    await clickThatCloses(win.getByRole('button', { name: 'Approve' }));
     assert.deepEqual(await outcome, { ok: true, providers: ['openai'] });
     await expectValue(() => badgeText(h.browser), '', 'the badge is cleared once the request is decided');
 
@@ -330,7 +330,7 @@ describe('wallet UI', () => {
     const winB = await waitForApproval(h.browser.context);
     await readApproval(winB);
     await winB.getByLabel('Access lasts').selectOption({ label: '1 hour' });
-    await winB.getByRole('button', { name: 'Approve' }).click();
+    await clickThatCloses(winB.getByRole('button', { name: 'Approve' }));
     assert.equal((await outcomeB).ok, true);
 
     await popup.reload();
@@ -380,7 +380,7 @@ describe('wallet UI', () => {
       const outcome = connect(pageA, [{ id: 'openai', required: true }]);
       const win = await waitForApproval(h.browser.context);
       await readApproval(win);
-      if (how === 'reject') await win.getByRole('button', { name: 'Reject' }).click();
+      if (how === 'reject') await clickThatCloses(win.getByRole('button', { name: 'Reject' }));
       // Escape closes the window: only the keydown is sent (a keyup would hit a closed page).
       if (how === 'escape') await win.keyboard.down('Escape');
       if (how === 'close') await win.close();
@@ -401,7 +401,7 @@ describe('wallet UI', () => {
     }
     assert.equal(approvalPages(h.browser.context).length, 1);
     await expectValue(() => badgeText(h.browser), '1', 'the badge counts one pending approval');
-    await win.getByRole('button', { name: 'Reject' }).click();
+    await clickThatCloses(win.getByRole('button', { name: 'Reject' }));
     assert.equal((await first).code, 'USER_REJECTED');
   });
 
@@ -411,7 +411,7 @@ describe('wallet UI', () => {
     await readApproval(win);
     await h.browser.stopServiceWorker();
     assert.equal(await h.browser.serviceWorkerStatus(), 'stopped');
-    await win.getByRole('button', { name: 'Approve' }).click();
+    await clickThatCloses(win.getByRole('button', { name: 'Approve' }));
     // The window closes itself once the (restarted) worker has recorded the decision.
     await waitForClose(win, { timeout: 30_000 });
     await h.browser.waitForServiceWorker();
@@ -547,7 +547,7 @@ describe('wallet UI', () => {
     await win.getByLabel('Master password').fill(NEW_PASSWORD);
     await win.getByRole('button', { name: 'Unlock' }).click();
     await win.locator('input[name=provider][value=anthropic]').waitFor();
-    await win.getByRole('button', { name: 'Approve' }).click();
+    await clickThatCloses(win.getByRole('button', { name: 'Approve' }));
     assert.equal((await outcome).ok, true);
   });
 
@@ -568,7 +568,7 @@ describe('wallet UI', () => {
     assert.equal(await geminiRow.getByText('No key stored').count(), 0, 'the row still says no key is stored');
     await expectValue(() => win.locator('input[name=provider][value=gemini]').isChecked(), true, 'the added provider is ticked');
     await assertNoKeyInDom(win, [...ALL_KEYS, gemini], 'approval window after adding a key');
-    await win.getByRole('button', { name: 'Approve' }).click();
+    await clickThatCloses(win.getByRole('button', { name: 'Approve' }));
     assert.deepEqual((await outcome).providers, ['anthropic', 'gemini', 'openai']);
   });
 

@@ -189,7 +189,7 @@ export async function approveNext(context, { providers, password, timeout } = {}
       await page.locator(`input[type=checkbox][name=provider][value="${p}"]`).setChecked(providers.includes(p));
     }
   }
-  await page.getByRole('button', { name: 'Approve' }).click();
+  await clickThatCloses(page.getByRole('button', { name: 'Approve' }));
   return { ...shown, unlocked, page };
 }
 
@@ -207,6 +207,20 @@ export async function rejectNext(context, { password, timeout } = {}) {
   const providers = await page.locator('input[type=checkbox][name=provider]').evaluateAll((els) =>
     els.map((el) => ({ id: el.value, checked: el.checked })),
   );
-  await reject.click();
+  await clickThatCloses(reject);
   return { requestId: new URL(page.url()).searchParams.get('id'), providers, text, unlocked, page };
+}
+
+/**
+ * Clicks a decision button of an approval window. The decision closes the window, and
+ * under load the close can land before Playwright's click returns: a closed window is
+ * the expected outcome then, and callers check the decision's effect afterwards.
+ */
+export async function clickThatCloses(button) {
+  const page = button.page();
+  try {
+    await button.click();
+  } catch (error) {
+    if (!page.isClosed()) throw error;
+  }
 }

@@ -10,32 +10,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startHarness } from './lib/fixture.mjs';
+import { waitFor } from './lib/wait.mjs';
 import { approveNext, openWallet } from './lib/wallet.mjs';
 
 const PASSWORD = 'wallet engine master password';
 const OPENAI_KEY = `sk-proj-engine${Math.random().toString(36).slice(2)}${Date.now()}`;
 const RUN = Math.random().toString(36).slice(2);
 const FREE_ATTEMPTS = 5; // crates/keyfob-core/src/vault/throttle.rs
-
-/** Retries `fn` until it returns something truthy; returns that. Throws `message` on timeout. */
-async function waitFor(fn, { timeoutMs = 10_000, intervalMs = 50, message = 'condition' } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  let lastError;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const why = lastError ? ` (last error: ${lastError.message})` : ` (last value: ${JSON.stringify(last)})`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}${why}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 describe('wallet engine: allow-list on big bodies, stored spend, damaged records, concurrent unlocks', () => {
   let h;

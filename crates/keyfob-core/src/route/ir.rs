@@ -314,6 +314,20 @@ impl ErrorKind {
             _ => Self::Server,
         }
     }
+
+    /// The usual HTTP status of an error of this kind (Anthropic says 529 for
+    /// overloaded; the others 503).
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidRequest => 400,
+            Self::Authentication => 401,
+            Self::PermissionDenied => 403,
+            Self::NotFound => 404,
+            Self::RateLimited => 429,
+            Self::Overloaded => 503,
+            Self::Server => 500,
+        }
+    }
 }
 
 /// Why a translation could not be made.

@@ -59,13 +59,8 @@ fn kind_to_wire(kind: ErrorKind) -> &'static str {
 /// The status Anthropic sends with an error of this kind (for a mid-stream error).
 pub(super) fn status_of(kind: ErrorKind) -> u16 {
     match kind {
-        ErrorKind::InvalidRequest => 400,
-        ErrorKind::Authentication => 401,
-        ErrorKind::PermissionDenied => 403,
-        ErrorKind::NotFound => 404,
-        ErrorKind::RateLimited => 429,
         ErrorKind::Overloaded => 529,
-        ErrorKind::Server => 500,
+        other => other.status(),
     }
 }
 

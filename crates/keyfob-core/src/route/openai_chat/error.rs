@@ -56,7 +56,7 @@ pub(super) fn decode_stream_error(error: &Value) -> ProviderError {
     let message = message_of(&json!({ "error": error }))
         .unwrap_or_else(|| "the provider reported an error".into());
     ProviderError {
-        status: status_of(kind),
+        status: kind.status(),
         kind,
         message,
     }
@@ -72,18 +72,6 @@ fn type_and_code(kind: ErrorKind) -> (&'static str, Value) {
         ErrorKind::RateLimited => ("rate_limit_error", "rate_limit_exceeded".into()),
         ErrorKind::Overloaded => ("server_error", "overloaded".into()),
         ErrorKind::Server => ("server_error", Value::Null),
-    }
-}
-
-fn status_of(kind: ErrorKind) -> u16 {
-    match kind {
-        ErrorKind::InvalidRequest => 400,
-        ErrorKind::Authentication => 401,
-        ErrorKind::PermissionDenied => 403,
-        ErrorKind::NotFound => 404,
-        ErrorKind::RateLimited => 429,
-        ErrorKind::Overloaded => 503,
-        ErrorKind::Server => 500,
     }
 }
 

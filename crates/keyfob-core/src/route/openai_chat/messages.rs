@@ -136,20 +136,43 @@ fn decode_image_url(url: &str) -> Result<Image, RouteError> {
 }
 
 fn decode_assistant(message: &Map<String, Value>) -> Result<Message, RouteError> {
-    allow_fields(
-        message,
-        &[
-            "role",
-            "content",
-            "name",
-            "refusal",
-            "tool_calls",
-            "reasoning_content",
-            "reasoning",
-            "audio",
-            "function_call",
-        ],
-    )?;
+    let (parts, _) = decode_assistant_parts(message, Source::App)?;
+    Ok(Message {
+        role: Role::Assistant,
+        parts,
+    })
+}
+
+/// Who wrote an assistant message. An app's request is held to the fields this codec
+/// knows; a provider's answer may carry newer ones (annotations, logprobs) and is read
+/// for what it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Source {
+    App,
+    Provider,
+}
+
+/// An assistant message's parts, and whether it is a refusal.
+pub(super) fn decode_assistant_parts(
+    message: &Map<String, Value>,
+    source: Source,
+) -> Result<(Vec<Part>, bool), RouteError> {
+    if source == Source::App {
+        allow_fields(
+            message,
+            &[
+                "role",
+                "content",
+                "name",
+                "refusal",
+                "tool_calls",
+                "reasoning_content",
+                "reasoning",
+                "audio",
+                "function_call",
+            ],
+        )?;
+    }
     if message.get("audio").is_some_and(|audio| !audio.is_null()) {
         return Err(unsupported("audio output"));
     }
@@ -160,7 +183,7 @@ fn decode_assistant(message: &Map<String, Value>) -> Result<Message, RouteError>
         return Err(unsupported("legacy function calling"));
     }
     let mut parts = Vec::new();
-    // OpenAI-compatible servers' reasoning text, as an app echoes it back.
+    // OpenAI-compatible servers' reasoning text (and an app echoing it back).
     for key in ["reasoning_content", "reasoning"] {
         if let Some(text) = opt_str(message, key)?.filter(|text| !text.is_empty()) {
             parts.push(Part::Thinking {
@@ -180,22 +203,20 @@ fn decode_assistant(message: &Map<String, Value>) -> Result<Message, RouteError>
         }
         Some(_) => return Err(malformed("an assistant message's content is not text")),
     }
-    if let Some(refusal) = opt_str(message, "refusal")?.filter(|text| !text.is_empty()) {
-        parts.push(Part::Text(refusal.to_string()));
+    let refusal = opt_str(message, "refusal")?.filter(|text| !text.is_empty());
+    if let Some(text) = refusal {
+        parts.push(Part::Text(text.to_string()));
     }
     match message.get("tool_calls") {
         None | Some(Value::Null) => {}
         Some(Value::Array(calls)) => {
             for call in calls {
-                parts.push(decode_tool_call(call)?);
+                parts.push(decode_tool_call(call, source)?);
             }
         }
         Some(_) => return Err(malformed("`tool_calls` is not an array")),
     }
-    Ok(Message {
-        role: Role::Assistant,
-        parts,
-    })
+    Ok((parts, refusal.is_some()))
 }
 
 /// An assistant content part: text, or an earlier refusal (kept as text).
@@ -217,7 +238,7 @@ fn decode_assistant_part(part: &Value) -> Result<Part, RouteError> {
     }
 }
 
-fn decode_tool_call(call: &Value) -> Result<Part, RouteError> {
+fn decode_tool_call(call: &Value, source: Source) -> Result<Part, RouteError> {
     let Value::Object(call) = call else {
         return Err(malformed("a tool call is not an object"));
     };
@@ -226,12 +247,16 @@ fn decode_tool_call(call: &Value) -> Result<Part, RouteError> {
         Some("custom") => return Err(unsupported("custom tools")),
         Some(other) => return Err(malformed(format!("unknown tool call type `{other}`"))),
     }
-    allow_fields(call, &["id", "type", "function"])?;
+    if source == Source::App {
+        allow_fields(call, &["id", "type", "function"])?;
+    }
     let id = opt_str(call, "id")?.ok_or_else(|| malformed("a tool call has no id"))?;
     let Some(Value::Object(function)) = call.get("function") else {
         return Err(malformed("a tool call has no function"));
     };
-    allow_fields(function, &["name", "arguments"])?;
+    if source == Source::App {
+        allow_fields(function, &["name", "arguments"])?;
+    }
     let name = opt_str(function, "name")?.ok_or_else(|| malformed("a tool call has no name"))?;
     let arguments = opt_str(function, "arguments")?.unwrap_or_default();
     let (id, signature) = ir::split_id(id);

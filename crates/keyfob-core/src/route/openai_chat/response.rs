@@ -2,6 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::messages::{decode_assistant_parts, Source};
 use super::{
     decode_finish, decode_usage, encode_finish, encode_usage, malformed, opt_str, parse,
     unsupported,
@@ -22,7 +23,7 @@ pub fn decode_response(body: &[u8]) -> Result<ChatResponse, RouteError> {
     let Some(Value::Object(message)) = choice.get("message") else {
         return Err(malformed("the choice has no message"));
     };
-    let (parts, refused) = decode_message(message)?;
+    let (parts, refused) = decode_assistant_parts(message, Source::Provider)?;
     let stop = opt_str(choice, "finish_reason")?
         .map(|reason| decode_finish(reason, refused))
         .transpose()?;
@@ -113,66 +114,4 @@ pub(super) fn response_id(id: &str) -> &str {
     } else {
         id
     }
-}
-
-/// The message's parts, and whether it is a refusal.
-fn decode_message(message: &Map<String, Value>) -> Result<(Vec<Part>, bool), RouteError> {
-    if message.get("audio").is_some_and(|audio| !audio.is_null()) {
-        return Err(unsupported("audio output"));
-    }
-    if message
-        .get("function_call")
-        .is_some_and(|call| !call.is_null())
-    {
-        return Err(unsupported("legacy function calling"));
-    }
-    let mut parts = Vec::new();
-    for key in ["reasoning_content", "reasoning"] {
-        if let Some(text) = opt_str(message, key)?.filter(|text| !text.is_empty()) {
-            parts.push(Part::Thinking {
-                text: text.to_string(),
-                signature: None,
-            });
-        }
-    }
-    if let Some(text) = opt_str(message, "content")?.filter(|text| !text.is_empty()) {
-        parts.push(Part::Text(text.to_string()));
-    }
-    let refusal = opt_str(message, "refusal")?.filter(|text| !text.is_empty());
-    if let Some(text) = refusal {
-        parts.push(Part::Text(text.to_string()));
-    }
-    match message.get("tool_calls") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(calls)) => {
-            for call in calls {
-                parts.push(decode_call(call)?);
-            }
-        }
-        Some(_) => return Err(malformed("`tool_calls` is not an array")),
-    }
-    Ok((parts, refusal.is_some()))
-}
-
-fn decode_call(call: &Value) -> Result<Part, RouteError> {
-    let Value::Object(call) = call else {
-        return Err(malformed("a tool call is not an object"));
-    };
-    if opt_str(call, "type")? == Some("custom") {
-        return Err(unsupported("custom tools"));
-    }
-    let id = opt_str(call, "id")?.ok_or_else(|| malformed("a tool call has no id"))?;
-    let Some(Value::Object(function)) = call.get("function") else {
-        return Err(malformed("a tool call has no function"));
-    };
-    let name = opt_str(function, "name")?.ok_or_else(|| malformed("a tool call has no name"))?;
-    let (id, signature) = ir::split_id(id);
-    Ok(Part::ToolCall {
-        id,
-        name: name.to_string(),
-        arguments: opt_str(function, "arguments")?
-            .unwrap_or_default()
-            .to_string(),
-        signature,
-    })
 }

@@ -70,15 +70,7 @@ pub(super) fn from_code(
         None if kind_name == Some("invalid_request_error") => ErrorKind::InvalidRequest,
         None => ErrorKind::Server,
     };
-    let status = match kind {
-        ErrorKind::InvalidRequest => 400,
-        ErrorKind::Authentication => 401,
-        ErrorKind::PermissionDenied => 403,
-        ErrorKind::NotFound => 404,
-        ErrorKind::RateLimited => 429,
-        ErrorKind::Overloaded => 503,
-        ErrorKind::Server => 500,
-    };
+    let status = kind.status();
     ProviderError {
         status,
         kind,

@@ -14,6 +14,7 @@
 //!   usage that arrives after the stop reason is held until the target can say it.
 
 pub mod anthropic;
+pub mod config;
 pub mod gemini;
 pub mod ir;
 pub mod openai_chat;
@@ -22,6 +23,7 @@ pub mod openai_responses;
 use serde::{Deserialize, Serialize};
 
 use crate::metering::sse::{SseEvent, SseSplitter};
+pub use config::{ModelRule, Route};
 pub use ir::{ChatRequest, ChatResponse, ProviderError, RouteError, StreamEvent};
 
 /// A provider API's wire format.
@@ -46,6 +48,21 @@ impl Dialect {
         Dialect::OpenAiResponses,
         Dialect::Gemini,
     ];
+
+    /// Whether `endpoint` (below the API root, without its query) is one of this
+    /// dialect's generation endpoints: the only calls a route translates.
+    pub fn is_generation(self, endpoint: &str) -> bool {
+        match self {
+            Dialect::Anthropic => endpoint == "messages",
+            Dialect::OpenAiChat => endpoint == "chat/completions",
+            Dialect::OpenAiResponses => endpoint == "responses",
+            Dialect::Gemini => endpoint.strip_prefix("models/").is_some_and(|rest| {
+                !rest.contains('/')
+                    && (rest.ends_with(":generateContent")
+                        || rest.ends_with(":streamGenerateContent"))
+            }),
+        }
+    }
 }
 
 /// A request written in one dialect: the endpoint below the provider's API root (for

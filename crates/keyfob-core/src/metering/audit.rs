@@ -81,6 +81,31 @@ pub struct AuditRecord {
     pub duration_ms: u64,
     #[serde(flatten)]
     pub note: AppNote,
+    /// Set when a route served the request: `provider`, `model` and `path` above are
+    /// what the app called, this is what was sent and billed (the cost and usage are
+    /// the served model's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routed: Option<Routed>,
+}
+
+/// Where a routed request was served.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Routed {
+    pub provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    pub path: String,
+}
+
+impl AuditRecord {
+    /// The provider and model that served (and priced) the request.
+    pub fn served(&self) -> (&str, Option<&str>) {
+        match &self.routed {
+            Some(r) => (&r.provider, r.model.as_deref()),
+            None => (&self.provider, self.model.as_deref()),
+        }
+    }
 }
 
 impl AuditRecord {
@@ -102,6 +127,9 @@ fn approx_size(r: &AuditRecord) -> usize {
         + r.model.as_ref().map_or(0, String::len)
         + r.path.len()
         + r.error_code.as_ref().map_or(0, String::len)
+        + r.routed.as_ref().map_or(0, |x| {
+            40 + x.provider.len() + x.model.as_ref().map_or(0, String::len) + x.path.len()
+        })
         + r.note.reason.as_ref().map_or(0, |s| s.len() + 12)
         + context
 }
@@ -372,12 +400,14 @@ impl AuditLedger {
         self.record_bytes = Some(size);
     }
 
+    /// Daily totals count what was served and billed (a routed record's served model).
     fn fold(&mut self, r: &AuditRecord, clock: &LocalClock) {
+        let (provider, model) = r.served();
         let entry = DailyTotal {
             day: clock.day_of(r.time_ms),
             origin: r.origin.clone(),
-            provider: r.provider.clone(),
-            model: r.model.clone(),
+            provider: provider.to_string(),
+            model: model.map(str::to_string),
             totals: Totals::default(),
         };
         let at = match self.daily.binary_search_by(|d| d.key().cmp(&entry.key())) {
@@ -514,8 +544,13 @@ impl AuditLedger {
                         iso_date((r.time_ms / 86_400_000) as i64),
                         iso_time(r.time_ms),
                         r.origin.clone(),
-                        r.provider.clone(),
-                        r.model.clone().unwrap_or_default(),
+                        routed_cell(&r.provider, r.routed.as_ref().map(|x| x.provider.as_str())),
+                        routed_cell(
+                            r.model.as_deref().unwrap_or_default(),
+                            r.routed
+                                .as_ref()
+                                .map(|x| x.model.as_deref().unwrap_or_default()),
+                        ),
                         r.path.clone(),
                         r.status.to_string(),
                         r.error_code.clone().unwrap_or_default(),
@@ -568,6 +603,14 @@ impl AuditLedger {
 pub const CSV_HEADER: &str = "kind,date,time_utc,origin,provider,model,path,status,error_code,\
 requests,errors,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,\
 unpriced_requests,duration_ms,usage_complete,reason,context";
+
+/// A requested value, and for a routed record `requested->served`.
+fn routed_cell(requested: &str, served: Option<&str>) -> String {
+    match served {
+        Some(served) => format!("{requested}->{served}"),
+        None => requested.to_string(),
+    }
+}
 
 /// One CSV row: the leading cells, the request/token counts of `t`, the trailing cells.
 fn cells<const A: usize, const B: usize>(

@@ -179,6 +179,8 @@ pub struct StreamTranslator {
     decoder: Box<dyn StreamDecoder>,
     encoder: Box<dyn StreamEncoder>,
     failed: bool,
+    /// The model the app is told answered, in place of the provider's.
+    answer_model: Option<String>,
 }
 
 impl StreamTranslator {
@@ -189,7 +191,26 @@ impl StreamTranslator {
             decoder: stream_decoder(from),
             encoder: stream_encoder(to, request),
             failed: false,
+            answer_model: None,
         }
+    }
+
+    /// Tells the app that `model` answered (the model it asked for, when a route
+    /// served another one), whatever the provider's stream names.
+    pub fn answering_as(mut self, model: impl Into<String>) -> Self {
+        self.answer_model = Some(model.into());
+        self
+    }
+
+    fn encode(&mut self, event: StreamEvent, out: &mut Vec<u8>) {
+        let event = match (event, &self.answer_model) {
+            (StreamEvent::Start { id, .. }, Some(model)) => StreamEvent::Start {
+                id,
+                model: model.clone(),
+            },
+            (event, _) => event,
+        };
+        out.extend(self.encoder.event(&event));
     }
 
     /// The app's bytes for the next piece of the provider's stream.
@@ -209,7 +230,7 @@ impl StreamTranslator {
         }
         if !self.failed {
             for event in self.decoder.end() {
-                out.extend(self.encoder.event(&event));
+                self.encode(event, &mut out);
             }
         }
         out
@@ -222,7 +243,7 @@ impl StreamTranslator {
         match self.decoder.event(event) {
             Ok(events) => {
                 for event in events {
-                    out.extend(self.encoder.event(&event));
+                    self.encode(event, out);
                 }
             }
             Err(error) => {

@@ -27,6 +27,7 @@ pub mod connect;
 mod load;
 pub mod persist;
 pub mod request;
+pub mod route_step;
 pub mod store;
 pub mod vault_ops;
 pub mod views;

@@ -29,6 +29,7 @@ use zeroize::Zeroize;
 
 use super::caller::Caller;
 use super::charge::{self, End};
+use super::route_step::Routing;
 use super::store::Record;
 use super::Wallet;
 use crate::metering::body_scan::BodyReader;
@@ -137,7 +138,7 @@ pub const REQUEST_APPROVAL_TIMEOUT_MS: u64 = 120_000;
 
 #[derive(Default)]
 pub(crate) struct Exchanges {
-    open: LiteMap<ExchangeId, Exchange>,
+    pub(super) open: LiteMap<ExchangeId, Exchange>,
     approvals: LiteMap<String, RequestApproval>,
     next: u64,
 }
@@ -148,8 +149,9 @@ impl Exchanges {
     }
 }
 
-struct Exchange {
+pub(super) struct Exchange {
     caller: Caller,
+    /// The provider the request goes to (for a routed request, the one serving it).
     provider: &'static Provider,
     policy: GrantPolicy,
     path: String,
@@ -166,6 +168,18 @@ struct Exchange {
     decision: Option<bool>,
     meter: Option<ResponseMeter>,
     status: Option<u16>,
+    /// Set when the grant's route sends this call to another provider.
+    pub(super) routing: Option<Box<Routing>>,
+}
+
+impl Exchange {
+    /// A routed exchange goes on as a request to the serving provider: its plan, its
+    /// path, and a reader already fed the encoded body.
+    pub(super) fn set_served(&mut self, plan: UpstreamPlan, path: String, reader: BodyReader) {
+        self.plan = Some(plan);
+        self.path = path;
+        self.reader = Some(reader);
+    }
 }
 
 impl Wallet {
@@ -222,6 +236,29 @@ impl Wallet {
             presented,
             clock.now_ms,
         )?;
+        if let Some(route) = grant.route_from(provider.id) {
+            if let Some((routing, served)) = self.route_call(head, provider, route)? {
+                return Ok(Exchange {
+                    caller: caller.clone(),
+                    provider: served,
+                    policy: grant.policy.clone(),
+                    path: routing.app_path.clone(),
+                    note: AppNote::default(),
+                    started_ms: clock.now_ms,
+                    has_body: true,
+                    plan: None,
+                    reader: None,
+                    body_copy: None,
+                    facts: None,
+                    estimate: metering::Amount::ZERO,
+                    reservation: None,
+                    decision: None,
+                    meter: None,
+                    status: None,
+                    routing: Some(Box::new(routing)),
+                });
+            }
+        }
         let credential = self
             .open()?
             .vault
@@ -257,13 +294,16 @@ impl Wallet {
             decision: None,
             meter: None,
             status: None,
+            routing: None,
         })
     }
 
     /// Whether the body reader still needs bytes (the glue may stop copying them in).
     pub fn wants_body(&self, id: ExchangeId) -> bool {
         self.exchanges.open.get(&id).is_some_and(|ex| {
-            ex.body_copy.is_some() || ex.reader.as_ref().is_some_and(BodyReader::wants_more)
+            ex.body_copy.is_some()
+                || ex.reader.as_ref().is_some_and(BodyReader::wants_more)
+                || ex.routing.as_ref().is_some_and(|r| r.wants_body())
         })
     }
 
@@ -272,6 +312,9 @@ impl Wallet {
         let Some(ex) = self.exchanges.open.get_mut(&id) else {
             return;
         };
+        if let Some(routing) = &mut ex.routing {
+            routing.body(chunk);
+        }
         if let Some(reader) = ex.reader.as_mut().filter(|r| r.wants_more()) {
             reader.feed(chunk);
         }
@@ -296,6 +339,11 @@ impl Wallet {
 
     /// Body facts, policy, estimate, approval, reservation.
     fn admit(&mut self, id: ExchangeId, total_bytes: u64, clock: &LocalClock) -> Step {
+        // A routed call is translated first: the policy reads the served request.
+        let total_bytes = match self.translate_routed(id) {
+            Ok(served_bytes) => served_bytes.unwrap_or(total_bytes),
+            Err(error) => return self.refuse(id, error, clock),
+        };
         let Some(ex) = self.exchanges.open.get_mut(&id) else {
             return Step::Refuse(CoreError::BadRequest("unknown request".into()));
         };
@@ -446,8 +494,15 @@ impl Wallet {
             .open
             .get_mut(&id)
             .ok_or_else(|| CoreError::BadRequest("unknown request".into()))?;
-        self.grants
-            .check(ex.caller.grant_key(), ex.provider.id, now)?;
+        let called = ex.routing.as_ref().map_or(ex.provider.id, |r| r.app.id);
+        let grant = self.grants.check(ex.caller.grant_key(), called, now)?;
+        if ex.routing.is_some()
+            && grant.route_from(called).map(|r| r.to.as_str()) != Some(ex.provider.id)
+        {
+            return Err(CoreError::RouteUnsupported(
+                "the site's route changed while the request waited".into(),
+            ));
+        }
         let provider = ex.provider;
         let plan = ex
             .plan
@@ -457,10 +512,12 @@ impl Wallet {
             .body_copy
             .take()
             .and_then(|copy| request_body::add_include_usage(provider.id, &ex.path, &copy));
-        let body = match (ex.has_body, rewritten) {
-            (false, _) => UpstreamBody::None,
-            (true, Some(bytes)) => UpstreamBody::Replaced(bytes),
-            (true, None) => UpstreamBody::AsReceived,
+        let encoded = ex.routing.as_mut().and_then(|r| r.encoded.take());
+        let body = match (encoded, ex.has_body, rewritten) {
+            (Some(served), _, _) => UpstreamBody::Replaced(served),
+            (None, false, _) => UpstreamBody::None,
+            (None, true, Some(bytes)) => UpstreamBody::Replaced(bytes),
+            (None, true, None) => UpstreamBody::AsReceived,
         };
         let WalletSlot::Unlocked(open) = &mut self.slot else {
             return Err(CoreError::WalletLocked);
@@ -548,12 +605,16 @@ impl Wallet {
             model.as_deref(),
             clock,
         );
+        let (provider, model, path, routed) = match ex.routing {
+            Some(routing) => routing.audited(ex.provider, model),
+            None => (ex.provider.id.to_string(), model, ex.path, None),
+        };
         let record = AuditRecord {
             time_ms: ex.started_ms,
             origin: ex.caller.label().to_string(),
-            provider: ex.provider.id.to_string(),
+            provider,
             model,
-            path: ex.path,
+            path,
             status: ex.status.unwrap_or(0),
             error_code: end.error_code().map(str::to_string),
             usage: metered.as_ref().and_then(|m| m.usage).unwrap_or_default(),
@@ -561,6 +622,7 @@ impl Wallet {
             cost_nano_usd: charged.cost_nano_usd,
             duration_ms: clock.now_ms.saturating_sub(ex.started_ms),
             note: ex.note,
+            routed,
         };
         self.record(record.clone(), clock);
         Some(record)
@@ -574,12 +636,18 @@ impl Wallet {
             if let Some(r) = ex.reservation {
                 self.budgets.release(r);
             }
+            let model = ex.facts.and_then(|f| f.model);
+            let (provider, model, path, routed) = match ex.routing {
+                Some(routing) => routing.audited(ex.provider, model),
+                None => (ex.provider.id.to_string(), model, ex.path, None),
+            };
             let record = AuditRecord {
                 time_ms: clock.now_ms,
                 origin: ex.caller.label().to_string(),
-                provider: ex.provider.id.to_string(),
-                model: ex.facts.and_then(|f| f.model),
-                path: ex.path,
+                provider,
+                model,
+                path,
+                routed,
                 status: error.http_status(),
                 error_code: Some(error.code().to_string()),
                 cost_nano_usd: Some(0),

@@ -27,6 +27,8 @@ pub mod connect;
 mod load;
 pub mod persist;
 pub mod request;
+mod response;
+pub mod route_reply;
 pub mod route_step;
 pub mod store;
 pub mod vault_ops;

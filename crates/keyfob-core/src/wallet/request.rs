@@ -28,14 +28,13 @@ use litemap::LiteMap;
 use zeroize::Zeroize;
 
 use super::caller::Caller;
-use super::charge::{self, End};
 use super::route_step::Routing;
 use super::store::Record;
 use super::Wallet;
 use crate::metering::body_scan::BodyReader;
 use crate::metering::{
-    self, audit::path_of, context::read_note, request_body, AppNote, AuditRecord, GrantPolicy,
-    LocalClock, RequestFacts, ReservationId, ResponseMeter, RollupPolicy,
+    self, audit::path_of, context::read_note, request_body, AppNote, GrantPolicy, LocalClock,
+    RequestFacts, ReservationId, ResponseMeter,
 };
 use crate::providers::{self, Provider};
 use crate::request::{plan, PageRequest, UpstreamPlan};
@@ -139,7 +138,7 @@ pub const REQUEST_APPROVAL_TIMEOUT_MS: u64 = 120_000;
 #[derive(Default)]
 pub(crate) struct Exchanges {
     pub(super) open: LiteMap<ExchangeId, Exchange>,
-    approvals: LiteMap<String, RequestApproval>,
+    pub(super) approvals: LiteMap<String, RequestApproval>,
     next: u64,
 }
 
@@ -150,24 +149,24 @@ impl Exchanges {
 }
 
 pub(super) struct Exchange {
-    caller: Caller,
+    pub(super) caller: Caller,
     /// The provider the request goes to (for a routed request, the one serving it).
-    provider: &'static Provider,
-    policy: GrantPolicy,
-    path: String,
-    note: AppNote,
-    started_ms: u64,
-    has_body: bool,
-    plan: Option<UpstreamPlan>,
-    reader: Option<BodyReader>,
+    pub(super) provider: &'static Provider,
+    pub(super) policy: GrantPolicy,
+    pub(super) path: String,
+    pub(super) note: AppNote,
+    pub(super) started_ms: u64,
+    pub(super) has_body: bool,
+    pub(super) plan: Option<UpstreamPlan>,
+    pub(super) reader: Option<BodyReader>,
     /// A copy of a small body that may need usage reporting switched on.
-    body_copy: Option<Vec<u8>>,
-    facts: Option<RequestFacts>,
-    estimate: metering::Amount,
-    reservation: Option<ReservationId>,
-    decision: Option<bool>,
-    meter: Option<ResponseMeter>,
-    status: Option<u16>,
+    pub(super) body_copy: Option<Vec<u8>>,
+    pub(super) facts: Option<RequestFacts>,
+    pub(super) estimate: metering::Amount,
+    pub(super) reservation: Option<ReservationId>,
+    pub(super) decision: Option<bool>,
+    pub(super) meter: Option<ResponseMeter>,
+    pub(super) status: Option<u16>,
     /// Set when the grant's route sends this call to another provider.
     pub(super) routing: Option<Box<Routing>>,
 }
@@ -544,131 +543,6 @@ impl Wallet {
             headers,
             body,
         })
-    }
-
-    /// The response's status and content type arrived. Returns whether the meter reads
-    /// the body (the glue copies bytes in only then).
-    pub fn response_head(
-        &mut self,
-        id: ExchangeId,
-        status: u16,
-        content_type: Option<&str>,
-    ) -> bool {
-        let Some(ex) = self.exchanges.open.get_mut(&id) else {
-            return false;
-        };
-        ex.status = Some(status);
-        let meter = match &ex.facts {
-            Some(facts) => {
-                ResponseMeter::for_request(ex.provider.id, &ex.path, facts, content_type)
-            }
-            None => return false,
-        };
-        let reading = meter.is_reading();
-        ex.meter = Some(meter);
-        reading
-    }
-
-    /// The next piece of the response body, exactly as the caller receives it.
-    pub fn response_body(&mut self, id: ExchangeId, chunk: &[u8]) {
-        if let Some(meter) = self
-            .exchanges
-            .open
-            .get_mut(&id)
-            .and_then(|ex| ex.meter.as_mut())
-        {
-            meter.feed(chunk);
-        }
-    }
-
-    /// The exchange is over: settle its reservation and record it. Returns the record.
-    pub fn end_request(
-        &mut self,
-        id: ExchangeId,
-        end: End,
-        clock: &LocalClock,
-    ) -> Option<AuditRecord> {
-        let ex = self.exchanges.open.remove(&id)?;
-        self.exchanges.approvals.retain(|_, a| a.exchange != id);
-        let metered = ex.meter.map(ResponseMeter::finish);
-        let model = metered
-            .as_ref()
-            .and_then(|m| m.model.clone())
-            .or_else(|| ex.facts.as_ref().and_then(|f| f.model.clone()));
-        let charged = charge::charge(
-            &mut self.budgets,
-            ex.reservation,
-            end,
-            ex.status,
-            metered.as_ref(),
-            ex.provider.id,
-            model.as_deref(),
-            clock,
-        );
-        let (provider, model, path, routed) = match ex.routing {
-            Some(routing) => routing.audited(ex.provider, model),
-            None => (ex.provider.id.to_string(), model, ex.path, None),
-        };
-        let record = AuditRecord {
-            time_ms: ex.started_ms,
-            origin: ex.caller.label().to_string(),
-            provider,
-            model,
-            path,
-            status: ex.status.unwrap_or(0),
-            error_code: end.error_code().map(str::to_string),
-            usage: metered.as_ref().and_then(|m| m.usage).unwrap_or_default(),
-            usage_complete: metered.is_some_and(|m| m.complete),
-            cost_nano_usd: charged.cost_nano_usd,
-            duration_ms: clock.now_ms.saturating_sub(ex.started_ms),
-            note: ex.note,
-            routed,
-        };
-        self.record(record.clone(), clock);
-        Some(record)
-    }
-
-    /// A refusal after the caller was authorised: nothing was sent, it cost nothing, and
-    /// the user sees it in the activity log.
-    fn refuse(&mut self, id: ExchangeId, error: CoreError, clock: &LocalClock) -> Step {
-        if let Some(ex) = self.exchanges.open.remove(&id) {
-            self.exchanges.approvals.retain(|_, a| a.exchange != id);
-            if let Some(r) = ex.reservation {
-                self.budgets.release(r);
-            }
-            let model = ex.facts.and_then(|f| f.model);
-            let (provider, model, path, routed) = match ex.routing {
-                Some(routing) => routing.audited(ex.provider, model),
-                None => (ex.provider.id.to_string(), model, ex.path, None),
-            };
-            let record = AuditRecord {
-                time_ms: clock.now_ms,
-                origin: ex.caller.label().to_string(),
-                provider,
-                model,
-                path,
-                routed,
-                status: error.http_status(),
-                error_code: Some(error.code().to_string()),
-                cost_nano_usd: Some(0),
-                note: AppNote::default(),
-                ..AuditRecord::default()
-            };
-            self.record(record, clock);
-        }
-        Step::Refuse(error)
-    }
-
-    /// Appends to the audit log (kept aside while locked, appended when it reopens).
-    fn record(&mut self, record: AuditRecord, clock: &LocalClock) {
-        match self.ledger_mut() {
-            Ok(ledger) => ledger.record(record, clock, &RollupPolicy::default()),
-            Err(_) => self.audit_backlog.push(record),
-        }
-        self.persistence
-            .mark(Record::Audit, clock.now_ms, super::persist::COALESCE_MS);
-        self.persistence
-            .mark(Record::Budgets, clock.now_ms, super::persist::COALESCE_MS);
     }
 
     /// How many exchanges are running.

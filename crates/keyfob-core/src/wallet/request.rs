@@ -22,6 +22,10 @@
 //! body's facts, surface gates, model allow-list, estimate, per-request approval, budget
 //! reservation. Nothing goes upstream before all have passed. From the reservation on,
 //! every exchange ends in exactly one settlement ([`super::charge`]).
+//!
+//! A call the site's grant routes to another provider ([`super::route_step`]) is
+//! translated once its body is in, before the body's facts: from there on every check
+//! reads the served request, on the serving provider's path at its prices.
 
 use litemap::LiteMap;
 

@@ -622,3 +622,92 @@ fn a_gemini_app_is_served_by_anthropic_with_the_model_from_its_path() {
     );
     assert!(record.cost_nano_usd.is_some_and(|c| c > 0));
 }
+
+#[test]
+fn an_approval_shows_the_served_price_and_a_route_changed_meanwhile_refuses() {
+    let mut h = anthropic_served_by_openai();
+    let now = h.now;
+    let ask = GrantPolicy {
+        ask_above_nano_usd: Some(0),
+        ..GrantPolicy::default()
+    };
+    h.wallet.set_grant_policy(SITE, ask, now).expect("policy");
+    let body = anthropic_request(false);
+    let call = anthropic_call(&body);
+    let (id, step) = h.begin(&call);
+    let keyfob_core::wallet::request::Step::Ask { approval, .. } = step else {
+        panic!("asks: {step:?}");
+    };
+    let shown = h
+        .wallet
+        .request_approval(&approval)
+        .expect("pending")
+        .clone();
+    assert_eq!(shown.provider, "openai");
+    assert_eq!(shown.model.as_deref(), Some("gpt-4o-mini"));
+    let requested = shown.requested.expect("routed");
+    assert_eq!(requested.provider, "anthropic");
+    assert_eq!(requested.model.as_deref(), Some("claude-sonnet-4-5"));
+    // The user removes the route while the window is open, then approves.
+    set_routes(&mut h, json!([])).expect("valid");
+    h.wallet.decide_request(&approval, true).expect("waiting");
+    let clock = h.clock();
+    let step = h.wallet.continue_request(id, &clock);
+    let keyfob_core::wallet::request::Step::Refuse(CoreError::RouteUnsupported(why)) = step else {
+        panic!("refused: {step:?}");
+    };
+    assert!(why.contains("route changed"), "{why}");
+}
+
+#[test]
+fn a_whole_answer_to_a_streamed_request_is_the_apps_error_not_the_providers_bytes() {
+    let mut h = anthropic_served_by_openai();
+    let body = anthropic_request(true);
+    let out = h.call_routed(
+        &anthropic_call(&body),
+        &Answer::json(OPENAI_ANSWER.as_bytes()),
+    );
+    let head = out.head.expect("routed");
+    assert_eq!(
+        (head.status, head.content_type, head.whole),
+        (502, "application/json", true)
+    );
+    assert_eq!(out.status, Some(502));
+    let read = decode_error(Dialect::Anthropic, 502, &out.page);
+    assert_eq!(read.kind, ErrorKind::Server);
+    assert!(!String::from_utf8_lossy(&out.page).contains("chatcmpl"));
+}
+
+#[test]
+fn a_gemini_stream_without_alt_sse_is_not_routed() {
+    let mut h = Harness::connected();
+    h.add_key("anthropic", ANTHROPIC_KEY);
+    let now = h.now;
+    h.wallet
+        .set_grant_providers(SITE, vec!["gemini".into(), "openai".into()], now)
+        .expect("providers");
+    set_routes(&mut h, json!([{"from": "gemini", "to": "anthropic"}])).expect("valid");
+    let body = br#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#;
+    let url = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent";
+    let out = h.call_routed(&Call::post("gemini", url, body), &Answer::json(b"{}"));
+    assert_eq!(
+        out.outcome.refused,
+        Some(CoreError::RouteUnsupported(
+            "streamGenerateContent without alt=sse".into()
+        ))
+    );
+    assert!(out.outcome.sent.is_none());
+    // With alt=sse it is served by Anthropic as a stream.
+    let url = format!("{url}?alt=sse");
+    let (_, step) = h.begin(&Call::post("gemini", &url, body));
+    let keyfob_core::wallet::request::Step::Send(upstream) = step else {
+        panic!("sent: {step:?}");
+    };
+    assert_eq!(upstream.url, MESSAGES);
+    let keyfob_core::wallet::request::UpstreamBody::Replaced(sent) = &upstream.body else {
+        panic!("the encoded body");
+    };
+    let served = decode_request(Dialect::Anthropic, "messages", sent).expect("Anthropic");
+    assert!(served.stream);
+    assert_eq!(served.model, "gemini-2.5-flash", "no rule: the app's model");
+}

@@ -293,14 +293,18 @@ impl AuditFilter {
             [
                 r.path.as_str(),
                 r.model.as_deref().unwrap_or(""),
+                r.served().1.unwrap_or(""),
                 r.note.reason.as_deref().unwrap_or(""),
                 context.as_str(),
             ]
             .iter()
             .any(|field| field.to_lowercase().contains(&t))
         };
-        self.matches_keys(&r.origin, &r.provider, r.model.as_deref())
-            && self.since_ms.is_none_or(|s| r.time_ms >= s)
+        // A routed record matches as the app's call and as the served one.
+        let (served, served_model) = r.served();
+        let keys = self.matches_keys(&r.origin, &r.provider, r.model.as_deref())
+            || (r.routed.is_some() && self.matches_keys(&r.origin, served, served_model));
+        keys && self.since_ms.is_none_or(|s| r.time_ms >= s)
             && self.until_ms.is_none_or(|u| r.time_ms < u)
             && (!self.errors_only || r.is_error())
             && self.text.as_deref().is_none_or(text)
@@ -445,8 +449,9 @@ impl AuditLedger {
         let mut by_provider: BTreeMap<String, Totals> = BTreeMap::new();
         for r in self.records.iter().filter(|r| r.origin == origin) {
             total.add_record(r);
+            // By the provider that served and billed it, as the daily totals count it.
             by_provider
-                .entry(r.provider.clone())
+                .entry(r.served().0.to_string())
                 .or_default()
                 .add_record(r);
         }
@@ -848,6 +853,44 @@ mod tests {
             lines[2].split(',').count(),
             CSV_HEADER.split(',').count() + 1
         );
+    }
+
+    #[test]
+    fn a_routed_record_counts_for_the_served_provider_before_and_after_roll_up() {
+        let clock = LocalClock::utc(40 * DAY);
+        let mut ledger = AuditLedger::default();
+        let mut r = rec(40 * DAY, A, "anthropic", 100, Some(7));
+        r.model = Some("claude-sonnet-4-5".into());
+        r.routed = Some(Routed {
+            provider: "openai".into(),
+            model: Some("gpt-4o-mini".into()),
+            path: "/v1/chat/completions".into(),
+        });
+        ledger.record(r, &clock, &RollupPolicy::default());
+        let by = |l: &AuditLedger| {
+            let s = l.summary(A);
+            s.by_provider.keys().cloned().collect::<Vec<_>>()
+        };
+        assert_eq!(by(&ledger), ["openai"]);
+        for provider in ["anthropic", "openai"] {
+            let filter = AuditFilter {
+                provider: Some(provider.into()),
+                ..AuditFilter::default()
+            };
+            assert_eq!(ledger.query(&filter).len(), 1, "{provider}");
+        }
+        let text = AuditFilter {
+            text: Some("gpt-4o".into()),
+            ..AuditFilter::default()
+        };
+        assert_eq!(ledger.query(&text).len(), 1);
+        let later = LocalClock::utc(80 * DAY);
+        ledger.roll_up(&later, &RollupPolicy::default());
+        assert_eq!(ledger.records().count(), 0);
+        assert_eq!(by(&ledger), ["openai"]);
+        let daily = &ledger.daily_totals()[0];
+        assert_eq!(daily.model.as_deref(), Some("gpt-4o-mini"));
+        assert_eq!(daily.totals.cost_nano_usd, 7);
     }
 
     #[test]

@@ -132,8 +132,20 @@ pub struct RequestApproval {
     /// The estimated maximum cost for people (`$0.42`), or `None` when unknown.
     pub estimated_max_usd: Option<String>,
     pub estimated_tokens: u64,
+    /// For a routed call: the provider and model the app asked for (`provider` and
+    /// `model` above are the ones that serve it and are priced).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested: Option<Requested>,
     #[serde(skip)]
     pub window_id: Option<i32>,
+}
+
+/// What a routed call asked for, as its approval window shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Requested {
+    pub provider: String,
+    pub model: Option<String>,
 }
 
 /// No answer in this time is a rejection.
@@ -402,6 +414,7 @@ impl Wallet {
                 model,
                 estimated_max_usd: ex.estimate.cost_nano_usd.map(metering::format_usd),
                 estimated_tokens: ex.estimate.tokens,
+                requested: ex.routing.as_ref().map(|r| r.requested()),
                 window_id: None,
             },
         );

@@ -240,6 +240,14 @@ impl Routing {
         Ok((planned, encoded.body))
     }
 
+    /// What the app asked for (its provider, and its model once the body was read).
+    pub(super) fn requested(&self) -> super::request::Requested {
+        super::request::Requested {
+            provider: self.app.id.to_string(),
+            model: self.request.as_ref().map(|r| r.model.clone()),
+        }
+    }
+
     /// What the audit record says: the app's provider, model and path, and where the
     /// request was served.
     pub(super) fn audited(

@@ -84,7 +84,11 @@ impl Wallet {
                 let url =
                     parse_strict(head.url, &["https", "http"]).map_err(CoreError::UrlNotAllowed)?;
                 check_query(&url).map_err(CoreError::UrlNotAllowed)?;
-                let method = head.method.to_ascii_uppercase();
+                // As `fetch` reads it: no method is GET.
+                let method = match head.method {
+                    "" => "GET".to_string(),
+                    m => m.to_ascii_uppercase(),
+                };
                 app.check_path(&method, url.path())?;
                 method
             }

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::metering::policy::{self, GrantPolicy};
 use crate::providers::{self, truncate_for_message};
 use crate::random::{make_bytes, RandomSource};
+use crate::route::config::{validate_routes, Route};
 use crate::session;
 use crate::CoreError;
 
@@ -36,12 +37,21 @@ pub struct Grant {
     /// Budgets, model allow-list, gated surfaces, approval threshold (metering).
     #[serde(default)]
     pub policy: GrantPolicy,
+    /// Providers that serve this site's calls to another provider
+    /// ([`crate::route::config`]); stored grants from before routing have none.
+    #[serde(default)]
+    pub routes: Vec<Route>,
 }
 
 impl Grant {
     /// Whether the grant has not expired at `now_ms`.
     pub fn is_live(&self, now_ms: u64) -> bool {
         self.expires_at_ms.is_none_or(|exp| now_ms < exp)
+    }
+
+    /// The route serving this site's calls to `provider`, if the user set one.
+    pub fn route_from(&self, provider: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| r.from == provider)
     }
 
     /// Whether `provider` is among the granted providers.
@@ -130,6 +140,7 @@ impl GrantBook {
                     expires_at_ms,
                     nonce: make_grant_nonce(rng)?,
                     policy: GrantPolicy::default(),
+                    routes: Vec::new(),
                 };
                 match entry {
                     Entry::Occupied(old) => {
@@ -158,6 +169,21 @@ impl GrantBook {
             .get_mut(&key)
             .ok_or(CoreError::OriginNotApproved)?;
         grant.providers = providers;
+        // A route from a provider no longer granted could never be used.
+        let granted = &grant.providers;
+        grant.routes.retain(|r| granted.contains(&r.from));
+        Ok(())
+    }
+
+    /// Replaces the routes of `origin`'s grant (checked first, against its providers).
+    pub fn set_routes(&mut self, origin: &str, routes: Vec<Route>) -> Result<(), CoreError> {
+        let key = validate_origin(origin)?;
+        let grant = self
+            .grants
+            .get_mut(&key)
+            .ok_or(CoreError::OriginNotApproved)?;
+        validate_routes(&grant.providers, &routes)?;
+        grant.routes = routes;
         Ok(())
     }
 
@@ -435,6 +461,36 @@ mod tests {
         assert_eq!(book.list().len(), 1);
         let empty: Result<GrantBook, _> = serde_json::from_str("{}");
         assert_eq!(empty.map(|b| b.list().len()).ok(), Some(0));
+    }
+
+    #[test]
+    fn routes_are_validated_kept_to_granted_providers_and_optional_when_stored() {
+        let mut book = GrantBook::default();
+        let to_openai = Route {
+            from: "anthropic".into(),
+            to: "openai".into(),
+            models: Vec::new(),
+        };
+        let res = book.set_routes(SITE, vec![to_openai.clone()]);
+        assert_eq!(res, Err(CoreError::OriginNotApproved));
+        approve(&mut book, &["anthropic", "gemini"], 0, None).expect("ok");
+        book.set_routes(SITE, vec![to_openai.clone()])
+            .expect("valid");
+        let grant = book.get(SITE).expect("grant");
+        assert_eq!(grant.route_from("anthropic"), Some(&to_openai));
+        assert_eq!(grant.route_from("gemini"), None);
+        let self_route = Route {
+            to: "anthropic".into(),
+            ..to_openai.clone()
+        };
+        assert!(book.set_routes(SITE, vec![self_route]).is_err());
+        assert_eq!(book.get(SITE).map(|g| g.routes.len()), Some(1));
+        book.set_providers(SITE, ids(&["gemini"])).expect("ok");
+        assert_eq!(book.get(SITE).map(|g| g.routes.len()), Some(0));
+        let stored = r#"{"grants":{"https://app.example":{"origin":"https://app.example",
+            "providers":["openai"],"createdAtMs":1,"expiresAtMs":null,"nonce":"n"}}}"#;
+        let book: GrantBook = serde_json::from_str(stored).expect("loads");
+        assert_eq!(book.get(SITE).map(|g| g.routes.is_empty()), Some(true));
     }
 
     #[test]

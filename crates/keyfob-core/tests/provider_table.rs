@@ -570,3 +570,103 @@ fn every_provider_reads_a_usage_sample_of_its_own_format() {
         assert!(dialects.contains(&format!("{d:?}")), "{d:?}");
     }
 }
+
+/// The endpoints a dialect's encoder writes, for a model named `m`.
+fn generation_endpoints(dialect: keyfob_core::route::Dialect) -> Vec<String> {
+    use keyfob_core::route::{encode_request, ir::ChatRequest, ir::Message, ir::Part, ir::Role};
+    [false, true]
+        .into_iter()
+        .map(|stream| {
+            let request = ChatRequest {
+                model: "m-1".into(),
+                messages: vec![Message {
+                    role: Role::User,
+                    parts: vec![Part::Text("hi".into())],
+                }],
+                max_output_tokens: Some(16),
+                stream,
+                ..ChatRequest::default()
+            };
+            encode_request(dialect, &request).expect("encodes").endpoint
+        })
+        .collect()
+}
+
+#[test]
+fn every_routing_dialect_a_row_speaks_is_on_its_allow_list_and_metered_in_its_shape() {
+    use keyfob_core::route::Dialect as Wire;
+    let mut routable = Vec::new();
+    for p in providers::all() {
+        for speaks in p.speaks {
+            routable.push((p.id, speaks.dialect));
+            assert!(
+                speaks
+                    .roots()
+                    .all(|r| r.starts_with('/') && r.ends_with('/')),
+                "{}",
+                p.id
+            );
+            for endpoint in generation_endpoints(speaks.dialect) {
+                let (path, query) = match endpoint.split_once('?') {
+                    Some((path, q)) => (path.to_string(), Some(q)),
+                    None => (endpoint.clone(), None),
+                };
+                for root in speaks.roots() {
+                    let full = format!("{root}{path}");
+                    // Each root an app may call is recognised as this call.
+                    assert_eq!(
+                        p.generation_endpoint(&full, query),
+                        Some((speaks.dialect, endpoint.clone())),
+                        "{} {full}",
+                        p.id
+                    );
+                    let url = format!(
+                        "{}{full}{}",
+                        origin(p),
+                        query.map_or(String::new(), |q| format!("?{q}"))
+                    );
+                    let page = PageRequest {
+                        method: "POST",
+                        url: &url,
+                        headers: &[],
+                    };
+                    let planned = plan(p, base_url(p), &page)
+                        .unwrap_or_else(|e| panic!("{} {url}: {e}", p.id));
+                    let upstream = metering::audit::path_of(&planned.url);
+                    // The meter reads the served answer in the dialect's own shape.
+                    let usage = match speaks.dialect {
+                        Wire::Anthropic => Dialect::Anthropic,
+                        Wire::OpenAiChat | Wire::OpenAiResponses => Dialect::OpenAi,
+                        Wire::Gemini => Dialect::Gemini,
+                    };
+                    assert_eq!(p.dialect_for(&upstream), usage, "{} {upstream}", p.id);
+                    let rule = p.rule_for(Some("POST"), &upstream).expect("a rule");
+                    assert!(rule.meter.generates(), "{} {upstream}", p.id);
+                }
+            }
+            // The model list under the same root is not a generation call.
+            let models = format!("{}models", speaks.root);
+            assert_eq!(p.generation_endpoint(&models, None), None, "{}", p.id);
+        }
+    }
+    assert_eq!(
+        routable,
+        [
+            ("anthropic", Wire::Anthropic),
+            ("openai", Wire::OpenAiChat),
+            ("openai", Wire::OpenAiResponses),
+            ("gemini", Wire::Gemini),
+            ("mistral", Wire::OpenAiChat),
+            ("xai", Wire::OpenAiChat),
+            ("xai", Wire::OpenAiResponses),
+            ("deepseek", Wire::OpenAiChat),
+            ("groq", Wire::OpenAiChat),
+            ("together", Wire::OpenAiChat),
+            ("fireworks", Wire::OpenAiChat),
+            ("openrouter", Wire::OpenAiChat),
+            ("azure_openai", Wire::OpenAiChat),
+            ("azure_openai", Wire::OpenAiResponses),
+            ("openai_compatible", Wire::OpenAiChat),
+        ]
+    );
+}

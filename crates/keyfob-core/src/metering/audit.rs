@@ -81,6 +81,31 @@ pub struct AuditRecord {
     pub duration_ms: u64,
     #[serde(flatten)]
     pub note: AppNote,
+    /// Set when a route served the request: `provider`, `model` and `path` above are
+    /// what the app called, this is what was sent and billed (the cost and usage are
+    /// the served model's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routed: Option<Routed>,
+}
+
+/// Where a routed request was served.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Routed {
+    pub provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    pub path: String,
+}
+
+impl AuditRecord {
+    /// The provider and model that served (and priced) the request.
+    pub fn served(&self) -> (&str, Option<&str>) {
+        match &self.routed {
+            Some(r) => (&r.provider, r.model.as_deref()),
+            None => (&self.provider, self.model.as_deref()),
+        }
+    }
 }
 
 impl AuditRecord {
@@ -102,6 +127,9 @@ fn approx_size(r: &AuditRecord) -> usize {
         + r.model.as_ref().map_or(0, String::len)
         + r.path.len()
         + r.error_code.as_ref().map_or(0, String::len)
+        + r.routed.as_ref().map_or(0, |x| {
+            40 + x.provider.len() + x.model.as_ref().map_or(0, String::len) + x.path.len()
+        })
         + r.note.reason.as_ref().map_or(0, |s| s.len() + 12)
         + context
 }
@@ -265,14 +293,18 @@ impl AuditFilter {
             [
                 r.path.as_str(),
                 r.model.as_deref().unwrap_or(""),
+                r.served().1.unwrap_or(""),
                 r.note.reason.as_deref().unwrap_or(""),
                 context.as_str(),
             ]
             .iter()
             .any(|field| field.to_lowercase().contains(&t))
         };
-        self.matches_keys(&r.origin, &r.provider, r.model.as_deref())
-            && self.since_ms.is_none_or(|s| r.time_ms >= s)
+        // A routed record matches as the app's call and as the served one.
+        let (served, served_model) = r.served();
+        let keys = self.matches_keys(&r.origin, &r.provider, r.model.as_deref())
+            || (r.routed.is_some() && self.matches_keys(&r.origin, served, served_model));
+        keys && self.since_ms.is_none_or(|s| r.time_ms >= s)
             && self.until_ms.is_none_or(|u| r.time_ms < u)
             && (!self.errors_only || r.is_error())
             && self.text.as_deref().is_none_or(text)
@@ -372,12 +404,14 @@ impl AuditLedger {
         self.record_bytes = Some(size);
     }
 
+    /// Daily totals count what was served and billed (a routed record's served model).
     fn fold(&mut self, r: &AuditRecord, clock: &LocalClock) {
+        let (provider, model) = r.served();
         let entry = DailyTotal {
             day: clock.day_of(r.time_ms),
             origin: r.origin.clone(),
-            provider: r.provider.clone(),
-            model: r.model.clone(),
+            provider: provider.to_string(),
+            model: model.map(str::to_string),
             totals: Totals::default(),
         };
         let at = match self.daily.binary_search_by(|d| d.key().cmp(&entry.key())) {
@@ -415,8 +449,9 @@ impl AuditLedger {
         let mut by_provider: BTreeMap<String, Totals> = BTreeMap::new();
         for r in self.records.iter().filter(|r| r.origin == origin) {
             total.add_record(r);
+            // By the provider that served and billed it, as the daily totals count it.
             by_provider
-                .entry(r.provider.clone())
+                .entry(r.served().0.to_string())
                 .or_default()
                 .add_record(r);
         }
@@ -514,8 +549,13 @@ impl AuditLedger {
                         iso_date((r.time_ms / 86_400_000) as i64),
                         iso_time(r.time_ms),
                         r.origin.clone(),
-                        r.provider.clone(),
-                        r.model.clone().unwrap_or_default(),
+                        routed_cell(&r.provider, r.routed.as_ref().map(|x| x.provider.as_str())),
+                        routed_cell(
+                            r.model.as_deref().unwrap_or_default(),
+                            r.routed
+                                .as_ref()
+                                .map(|x| x.model.as_deref().unwrap_or_default()),
+                        ),
                         r.path.clone(),
                         r.status.to_string(),
                         r.error_code.clone().unwrap_or_default(),
@@ -568,6 +608,14 @@ impl AuditLedger {
 pub const CSV_HEADER: &str = "kind,date,time_utc,origin,provider,model,path,status,error_code,\
 requests,errors,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,\
 unpriced_requests,duration_ms,usage_complete,reason,context";
+
+/// A requested value, and for a routed record `requested->served`.
+fn routed_cell(requested: &str, served: Option<&str>) -> String {
+    match served {
+        Some(served) => format!("{requested}->{served}"),
+        None => requested.to_string(),
+    }
+}
 
 /// One CSV row: the leading cells, the request/token counts of `t`, the trailing cells.
 fn cells<const A: usize, const B: usize>(
@@ -805,6 +853,44 @@ mod tests {
             lines[2].split(',').count(),
             CSV_HEADER.split(',').count() + 1
         );
+    }
+
+    #[test]
+    fn a_routed_record_counts_for_the_served_provider_before_and_after_roll_up() {
+        let clock = LocalClock::utc(40 * DAY);
+        let mut ledger = AuditLedger::default();
+        let mut r = rec(40 * DAY, A, "anthropic", 100, Some(7));
+        r.model = Some("claude-sonnet-4-5".into());
+        r.routed = Some(Routed {
+            provider: "openai".into(),
+            model: Some("gpt-4o-mini".into()),
+            path: "/v1/chat/completions".into(),
+        });
+        ledger.record(r, &clock, &RollupPolicy::default());
+        let by = |l: &AuditLedger| {
+            let s = l.summary(A);
+            s.by_provider.keys().cloned().collect::<Vec<_>>()
+        };
+        assert_eq!(by(&ledger), ["openai"]);
+        for provider in ["anthropic", "openai"] {
+            let filter = AuditFilter {
+                provider: Some(provider.into()),
+                ..AuditFilter::default()
+            };
+            assert_eq!(ledger.query(&filter).len(), 1, "{provider}");
+        }
+        let text = AuditFilter {
+            text: Some("gpt-4o".into()),
+            ..AuditFilter::default()
+        };
+        assert_eq!(ledger.query(&text).len(), 1);
+        let later = LocalClock::utc(80 * DAY);
+        ledger.roll_up(&later, &RollupPolicy::default());
+        assert_eq!(ledger.records().count(), 0);
+        assert_eq!(by(&ledger), ["openai"]);
+        let daily = &ledger.daily_totals()[0];
+        assert_eq!(daily.model.as_deref(), Some("gpt-4o-mini"));
+        assert_eq!(daily.totals.cost_nano_usd, 7);
     }
 
     #[test]

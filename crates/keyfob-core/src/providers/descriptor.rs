@@ -103,3 +103,32 @@ pub enum Pricing {
     /// entered): every cost is unknown, never zero.
     Unknown,
 }
+
+/// A generation API a provider serves in one of the routing dialects
+/// ([`crate::route::Dialect`]), for cross-provider routing: the dialect fixes the
+/// endpoints (`messages`, `chat/completions`, `responses`,
+/// `models/{model}:generateContent` / `:streamGenerateContent?alt=sse`), the row says
+/// where they sit. A row with no `Speaks` is never routed to or from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Speaks {
+    pub dialect: crate::route::Dialect,
+    /// The API root the endpoints sit under, as Keyfob sends them (`/v1/`).
+    pub root: &'static str,
+    /// Other roots an app may call the same endpoints under (Gemini's `/v1/`).
+    pub app_roots: &'static [&'static str],
+}
+
+impl Speaks {
+    pub(crate) const fn at(dialect: crate::route::Dialect, root: &'static str) -> Self {
+        Self {
+            dialect,
+            root,
+            app_roots: &[],
+        }
+    }
+
+    /// Every root an app may call, Keyfob's own first.
+    pub fn roots(&self) -> impl Iterator<Item = &'static str> {
+        std::iter::once(self.root).chain(self.app_roots.iter().copied())
+    }
+}

@@ -19,7 +19,7 @@ mod registry;
 pub(crate) mod url_safety;
 
 pub use base_url::validate_base_url;
-pub use descriptor::{Dialect, KeyTest, MeterClass, ModelIn, PriceList, Pricing};
+pub use descriptor::{Dialect, KeyTest, MeterClass, ModelIn, PriceList, Pricing, Speaks};
 pub use key_hints::{guess_provider, key_prefixes};
 pub use paths::{Methods, PathRule};
 
@@ -102,6 +102,8 @@ pub struct Provider {
     pub include_usage: bool,
     /// How calls are priced.
     pub pricing: Pricing,
+    /// The generation APIs it serves in routing dialects (empty: never routed).
+    pub speaks: &'static [Speaks],
 }
 
 /// What the UI needs to list providers.
@@ -187,6 +189,31 @@ impl Provider {
         self.rule_for(None, path)
             .and_then(|rule| rule.dialect)
             .unwrap_or(self.dialect)
+    }
+
+    /// Where this provider serves `dialect`, if it does.
+    pub fn speaks(&self, dialect: crate::route::Dialect) -> Option<&'static Speaks> {
+        self.speaks.iter().find(|s| s.dialect == dialect)
+    }
+
+    /// The generation call a page's request to `path` (and `query`, without its `?`)
+    /// makes, if it is one: the dialect and the endpoint below the root, query
+    /// included, as [`crate::route::decode_request`] reads it.
+    pub fn generation_endpoint(
+        &self,
+        path: &str,
+        query: Option<&str>,
+    ) -> Option<(crate::route::Dialect, String)> {
+        self.speaks.iter().find_map(|speaks| {
+            let rest = speaks.roots().find_map(|root| path.strip_prefix(root))?;
+            speaks.dialect.is_generation(rest).then(|| {
+                let endpoint = match query {
+                    Some(q) => format!("{rest}?{q}"),
+                    None => rest.to_string(),
+                };
+                (speaks.dialect, endpoint)
+            })
+        })
     }
 
     /// The model a request to `path` names in its path, where this provider takes it

@@ -20,10 +20,13 @@ use super::descriptor::Dialect::{self, OpenAi};
 use super::descriptor::KeyTest::{self, ListModels};
 use super::descriptor::MeterClass::{Completion, Embed, Free, Generate};
 use super::descriptor::Pricing::{Reported, Table, Unknown};
-use super::descriptor::{ModelIn, PriceList};
+use super::descriptor::{ModelIn, PriceList, Speaks};
 use super::paths::{rule, Methods as M, PathRule};
 use super::AuthStyle::{Anthropic, AzureApiKey, Bearer, GoogApiKey};
 use super::{Endpoint, Provider, Rebase};
+use crate::route::Dialect::{
+    Anthropic as AnthropicApi, Gemini as GeminiApi, OpenAiChat, OpenAiResponses,
+};
 
 const ANTHROPIC: &[PathRule] = &[
     rule(M::POST, "/v1/messages", Generate),
@@ -241,6 +244,34 @@ const GEMINI_HEADERS: &[&str] = &[
     "x-goog-upload-header-content-type",
 ];
 
+/// Where rows serve the routing dialects ([`Speaks`]). Each names only generation APIs
+/// that the provider documents in that dialect's exact shape.
+const ANTHROPIC_API: &[Speaks] = &[Speaks::at(AnthropicApi, "/v1/")];
+/// OpenAI's own API and xAI's, which serves both OpenAI shapes under the same root.
+const OPENAI_API: &[Speaks] = &[
+    Speaks::at(OpenAiChat, "/v1/"),
+    Speaks::at(OpenAiResponses, "/v1/"),
+];
+/// `@google/genai` calls `/v1/` as well as `/v1beta/`; Keyfob sends `/v1beta/`.
+const GEMINI_API: &[Speaks] = &[Speaks {
+    dialect: GeminiApi,
+    root: "/v1beta/",
+    app_roots: &["/v1/"],
+}];
+/// OpenAI Chat Completions under `/v1/` (Mistral, DeepSeek, Together, local servers).
+const CHAT_V1: &[Speaks] = &[Speaks::at(OpenAiChat, "/v1/")];
+const GROQ_API: &[Speaks] = &[Speaks::at(OpenAiChat, "/openai/v1/")];
+const FIREWORKS_API: &[Speaks] = &[Speaks::at(OpenAiChat, "/inference/v1/")];
+const OPENROUTER_API: &[Speaks] = &[Speaks::at(OpenAiChat, "/api/v1/")];
+/// Azure's v1 API names the model in the body, like OpenAI's.
+const AZURE_API: &[Speaks] = &[
+    Speaks::at(OpenAiChat, "/openai/v1/"),
+    Speaks::at(OpenAiResponses, "/openai/v1/"),
+];
+/// Cohere's compatibility API and Perplexity's chat are OpenAI-shaped only in part
+/// (no faithful tool calls or stream usage checked): not routed.
+const NOT_ROUTED: &[Speaks] = &[];
+
 const fn fixed(origin: &'static str) -> Endpoint {
     Endpoint::Fixed { origin }
 }
@@ -268,6 +299,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         dialect: Dialect::Anthropic,
         include_usage: NO_ASK,
         pricing: Table(PriceList::Anthropic),
+        speaks: ANTHROPIC_API,
     },
     Provider {
         id: "openai",
@@ -284,6 +316,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         dialect: OpenAi,
         include_usage: ASKS_USAGE,
         pricing: Table(PriceList::OpenAi),
+        speaks: OPENAI_API,
     },
     Provider {
         id: "gemini",
@@ -302,6 +335,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         dialect: Dialect::Gemini,
         include_usage: NO_ASK,
         pricing: Table(PriceList::Gemini),
+        speaks: GEMINI_API,
     },
     Provider {
         id: "mistral",
@@ -317,6 +351,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         dialect: OpenAi,
         include_usage: NO_ASK,
         pricing: Unknown,
+        speaks: CHAT_V1,
     },
     Provider {
         id: "cohere",
@@ -334,6 +369,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         // Left alone on the compatibility API too.
         include_usage: NO_ASK,
         pricing: Table(PriceList::Cohere),
+        speaks: NOT_ROUTED,
     },
     Provider {
         id: "xai",
@@ -349,6 +385,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         dialect: OpenAi,
         include_usage: ASKS_USAGE,
         pricing: Table(PriceList::Xai),
+        speaks: OPENAI_API,
     },
     Provider {
         id: "deepseek",
@@ -364,6 +401,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         dialect: OpenAi,
         include_usage: ASKS_USAGE,
         pricing: Table(PriceList::DeepSeek),
+        speaks: CHAT_V1,
     },
     Provider {
         id: "perplexity",
@@ -381,6 +419,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         dialect: OpenAi,
         include_usage: NO_ASK,
         pricing: Unknown,
+        speaks: NOT_ROUTED,
     },
     Provider {
         id: "groq",
@@ -396,6 +435,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         dialect: OpenAi,
         include_usage: ASKS_USAGE,
         pricing: Table(PriceList::Groq),
+        speaks: GROQ_API,
     },
     Provider {
         id: "together",
@@ -411,6 +451,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         dialect: OpenAi,
         include_usage: NO_ASK,
         pricing: Unknown,
+        speaks: CHAT_V1,
     },
     Provider {
         id: "fireworks",
@@ -426,6 +467,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         dialect: OpenAi,
         include_usage: NO_ASK,
         pricing: Unknown,
+        speaks: FIREWORKS_API,
     },
     Provider {
         id: "openrouter",
@@ -443,6 +485,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         dialect: OpenAi,
         include_usage: NO_ASK,
         pricing: Reported,
+        speaks: OPENROUTER_API,
     },
     Provider {
         id: "azure_openai",
@@ -470,6 +513,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         include_usage: ASKS_USAGE,
         // A deployment name says nothing reliable about the model behind it.
         pricing: Unknown,
+        speaks: AZURE_API,
     },
     Provider {
         id: "openai_compatible",
@@ -488,6 +532,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         dialect: OpenAi,
         include_usage: ASKS_USAGE,
         pricing: Unknown,
+        speaks: CHAT_V1,
     },
 ];
 

@@ -14,6 +14,7 @@ mod probe;
 mod target;
 
 pub use headers::ANTHROPIC_DEFAULT_VERSION;
+pub(crate) use headers::COMMON_HEADERS;
 pub use probe::{
     judge_key_test, key_test_path, key_test_unreachable, plan_key_test, KeyTestReport,
     KeyTestVerdict, MAX_PROBE_BODY_BYTES,

@@ -14,6 +14,7 @@
 //!   usage that arrives after the stop reason is held until the target can say it.
 
 pub mod anthropic;
+pub mod config;
 pub mod gemini;
 pub mod ir;
 pub mod openai_chat;
@@ -22,6 +23,7 @@ pub mod openai_responses;
 use serde::{Deserialize, Serialize};
 
 use crate::metering::sse::{SseEvent, SseSplitter};
+pub use config::{ModelRule, Route};
 pub use ir::{ChatRequest, ChatResponse, ProviderError, RouteError, StreamEvent};
 
 /// A provider API's wire format.
@@ -46,6 +48,21 @@ impl Dialect {
         Dialect::OpenAiResponses,
         Dialect::Gemini,
     ];
+
+    /// Whether `endpoint` (below the API root, without its query) is one of this
+    /// dialect's generation endpoints: the only calls a route translates.
+    pub fn is_generation(self, endpoint: &str) -> bool {
+        match self {
+            Dialect::Anthropic => endpoint == "messages",
+            Dialect::OpenAiChat => endpoint == "chat/completions",
+            Dialect::OpenAiResponses => endpoint == "responses",
+            Dialect::Gemini => endpoint.strip_prefix("models/").is_some_and(|rest| {
+                !rest.contains('/')
+                    && (rest.ends_with(":generateContent")
+                        || rest.ends_with(":streamGenerateContent"))
+            }),
+        }
+    }
 }
 
 /// A request written in one dialect: the endpoint below the provider's API root (for
@@ -162,6 +179,8 @@ pub struct StreamTranslator {
     decoder: Box<dyn StreamDecoder>,
     encoder: Box<dyn StreamEncoder>,
     failed: bool,
+    /// The model the app is told answered, in place of the provider's.
+    answer_model: Option<String>,
 }
 
 impl StreamTranslator {
@@ -172,7 +191,26 @@ impl StreamTranslator {
             decoder: stream_decoder(from),
             encoder: stream_encoder(to, request),
             failed: false,
+            answer_model: None,
         }
+    }
+
+    /// Tells the app that `model` answered (the model it asked for, when a route
+    /// served another one), whatever the provider's stream names.
+    pub fn answering_as(mut self, model: impl Into<String>) -> Self {
+        self.answer_model = Some(model.into());
+        self
+    }
+
+    fn encode(&mut self, event: StreamEvent, out: &mut Vec<u8>) {
+        let event = match (event, &self.answer_model) {
+            (StreamEvent::Start { id, .. }, Some(model)) => StreamEvent::Start {
+                id,
+                model: model.clone(),
+            },
+            (event, _) => event,
+        };
+        out.extend(self.encoder.event(&event));
     }
 
     /// The app's bytes for the next piece of the provider's stream.
@@ -192,7 +230,7 @@ impl StreamTranslator {
         }
         if !self.failed {
             for event in self.decoder.end() {
-                out.extend(self.encoder.event(&event));
+                self.encode(event, &mut out);
             }
         }
         out
@@ -205,7 +243,7 @@ impl StreamTranslator {
         match self.decoder.event(event) {
             Ok(events) => {
                 for event in events {
-                    out.extend(self.encoder.event(&event));
+                    self.encode(event, out);
                 }
             }
             Err(error) => {

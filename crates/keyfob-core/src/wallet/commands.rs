@@ -22,6 +22,7 @@ use super::{Record, Wallet};
 use crate::metering::{AuditFilter, GrantPolicy, LocalClock, PolicyForm};
 use crate::providers;
 use crate::request::key_test_path;
+use crate::route::Route;
 use crate::secret::SecretString;
 use crate::vault::estimate_password_strength;
 use crate::CoreError;
@@ -99,6 +100,8 @@ pub enum Command {
     ParsePolicy { form: PolicyForm },
     #[serde(rename = "grants.setPolicy")]
     SetGrantPolicy { origin: String, policy: GrantPolicy },
+    #[serde(rename = "grants.setRoutes")]
+    SetGrantRoutes { origin: String, routes: Vec<Route> },
     #[serde(rename = "usage.get")]
     Usage {
         origin: Option<String>,
@@ -360,6 +363,10 @@ impl Wallet {
             },
             C::SetGrantPolicy { origin, policy } => {
                 self.set_grant_policy(&origin, policy, now)?;
+                Outcome::stored_then(Record::Grants, &true)?
+            }
+            C::SetGrantRoutes { origin, routes } => {
+                self.set_grant_routes(&origin, routes, now)?;
                 Outcome::stored_then(Record::Grants, &true)?
             }
             C::Usage { origin, days } => Outcome::json(&self.site_usage(

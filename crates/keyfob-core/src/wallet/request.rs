@@ -22,19 +22,23 @@
 //! body's facts, surface gates, model allow-list, estimate, per-request approval, budget
 //! reservation. Nothing goes upstream before all have passed. From the reservation on,
 //! every exchange ends in exactly one settlement ([`super::charge`]).
+//!
+//! A call the site's grant routes to another provider ([`super::route_step`]) is
+//! translated once its body is in, before the body's facts: from there on every check
+//! reads the served request, on the serving provider's path at its prices.
 
 use litemap::LiteMap;
 
 use zeroize::Zeroize;
 
 use super::caller::Caller;
-use super::charge::{self, End};
+use super::route_step::Routing;
 use super::store::Record;
 use super::Wallet;
 use crate::metering::body_scan::BodyReader;
 use crate::metering::{
-    self, audit::path_of, context::read_note, request_body, AppNote, AuditRecord, GrantPolicy,
-    LocalClock, RequestFacts, ReservationId, ResponseMeter, RollupPolicy,
+    self, audit::path_of, context::read_note, request_body, AppNote, GrantPolicy, LocalClock,
+    RequestFacts, ReservationId, ResponseMeter,
 };
 use crate::providers::{self, Provider};
 use crate::request::{plan, PageRequest, UpstreamPlan};
@@ -128,8 +132,20 @@ pub struct RequestApproval {
     /// The estimated maximum cost for people (`$0.42`), or `None` when unknown.
     pub estimated_max_usd: Option<String>,
     pub estimated_tokens: u64,
+    /// For a routed call: the provider and model the app asked for (`provider` and
+    /// `model` above are the ones that serve it and are priced).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested: Option<Requested>,
     #[serde(skip)]
     pub window_id: Option<i32>,
+}
+
+/// What a routed call asked for, as its approval window shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Requested {
+    pub provider: String,
+    pub model: Option<String>,
 }
 
 /// No answer in this time is a rejection.
@@ -137,8 +153,8 @@ pub const REQUEST_APPROVAL_TIMEOUT_MS: u64 = 120_000;
 
 #[derive(Default)]
 pub(crate) struct Exchanges {
-    open: LiteMap<ExchangeId, Exchange>,
-    approvals: LiteMap<String, RequestApproval>,
+    pub(super) open: LiteMap<ExchangeId, Exchange>,
+    pub(super) approvals: LiteMap<String, RequestApproval>,
     next: u64,
 }
 
@@ -148,24 +164,37 @@ impl Exchanges {
     }
 }
 
-struct Exchange {
-    caller: Caller,
-    provider: &'static Provider,
-    policy: GrantPolicy,
-    path: String,
-    note: AppNote,
-    started_ms: u64,
-    has_body: bool,
-    plan: Option<UpstreamPlan>,
-    reader: Option<BodyReader>,
+pub(super) struct Exchange {
+    pub(super) caller: Caller,
+    /// The provider the request goes to (for a routed request, the one serving it).
+    pub(super) provider: &'static Provider,
+    pub(super) policy: GrantPolicy,
+    pub(super) path: String,
+    pub(super) note: AppNote,
+    pub(super) started_ms: u64,
+    pub(super) has_body: bool,
+    pub(super) plan: Option<UpstreamPlan>,
+    pub(super) reader: Option<BodyReader>,
     /// A copy of a small body that may need usage reporting switched on.
-    body_copy: Option<Vec<u8>>,
-    facts: Option<RequestFacts>,
-    estimate: metering::Amount,
-    reservation: Option<ReservationId>,
-    decision: Option<bool>,
-    meter: Option<ResponseMeter>,
-    status: Option<u16>,
+    pub(super) body_copy: Option<Vec<u8>>,
+    pub(super) facts: Option<RequestFacts>,
+    pub(super) estimate: metering::Amount,
+    pub(super) reservation: Option<ReservationId>,
+    pub(super) decision: Option<bool>,
+    pub(super) meter: Option<ResponseMeter>,
+    pub(super) status: Option<u16>,
+    /// Set when the grant's route sends this call to another provider.
+    pub(super) routing: Option<Box<Routing>>,
+}
+
+impl Exchange {
+    /// A routed exchange goes on as a request to the serving provider: its plan, its
+    /// path, and a reader already fed the encoded body.
+    pub(super) fn set_served(&mut self, plan: UpstreamPlan, path: String, reader: BodyReader) {
+        self.plan = Some(plan);
+        self.path = path;
+        self.reader = Some(reader);
+    }
 }
 
 impl Wallet {
@@ -222,6 +251,29 @@ impl Wallet {
             presented,
             clock.now_ms,
         )?;
+        if let Some(route) = grant.route_from(provider.id) {
+            if let Some((routing, served)) = self.route_call(head, provider, route)? {
+                return Ok(Exchange {
+                    caller: caller.clone(),
+                    provider: served,
+                    policy: grant.policy.clone(),
+                    path: routing.app_path.clone(),
+                    note: AppNote::default(),
+                    started_ms: clock.now_ms,
+                    has_body: true,
+                    plan: None,
+                    reader: None,
+                    body_copy: None,
+                    facts: None,
+                    estimate: metering::Amount::ZERO,
+                    reservation: None,
+                    decision: None,
+                    meter: None,
+                    status: None,
+                    routing: Some(Box::new(routing)),
+                });
+            }
+        }
         let credential = self
             .open()?
             .vault
@@ -257,13 +309,16 @@ impl Wallet {
             decision: None,
             meter: None,
             status: None,
+            routing: None,
         })
     }
 
     /// Whether the body reader still needs bytes (the glue may stop copying them in).
     pub fn wants_body(&self, id: ExchangeId) -> bool {
         self.exchanges.open.get(&id).is_some_and(|ex| {
-            ex.body_copy.is_some() || ex.reader.as_ref().is_some_and(BodyReader::wants_more)
+            ex.body_copy.is_some()
+                || ex.reader.as_ref().is_some_and(BodyReader::wants_more)
+                || ex.routing.as_ref().is_some_and(|r| r.wants_body())
         })
     }
 
@@ -272,6 +327,9 @@ impl Wallet {
         let Some(ex) = self.exchanges.open.get_mut(&id) else {
             return;
         };
+        if let Some(routing) = &mut ex.routing {
+            routing.body(chunk);
+        }
         if let Some(reader) = ex.reader.as_mut().filter(|r| r.wants_more()) {
             reader.feed(chunk);
         }
@@ -296,6 +354,11 @@ impl Wallet {
 
     /// Body facts, policy, estimate, approval, reservation.
     fn admit(&mut self, id: ExchangeId, total_bytes: u64, clock: &LocalClock) -> Step {
+        // A routed call is translated first: the policy reads the served request.
+        let total_bytes = match self.translate_routed(id) {
+            Ok(served_bytes) => served_bytes.unwrap_or(total_bytes),
+            Err(error) => return self.refuse(id, error, clock),
+        };
         let Some(ex) = self.exchanges.open.get_mut(&id) else {
             return Step::Refuse(CoreError::BadRequest("unknown request".into()));
         };
@@ -351,6 +414,7 @@ impl Wallet {
                 model,
                 estimated_max_usd: ex.estimate.cost_nano_usd.map(metering::format_usd),
                 estimated_tokens: ex.estimate.tokens,
+                requested: ex.routing.as_ref().map(|r| r.requested()),
                 window_id: None,
             },
         );
@@ -446,8 +510,15 @@ impl Wallet {
             .open
             .get_mut(&id)
             .ok_or_else(|| CoreError::BadRequest("unknown request".into()))?;
-        self.grants
-            .check(ex.caller.grant_key(), ex.provider.id, now)?;
+        let called = ex.routing.as_ref().map_or(ex.provider.id, |r| r.app.id);
+        let grant = self.grants.check(ex.caller.grant_key(), called, now)?;
+        if ex.routing.is_some()
+            && grant.route_from(called).map(|r| r.to.as_str()) != Some(ex.provider.id)
+        {
+            return Err(CoreError::RouteUnsupported(
+                "the site's route changed while the request waited".into(),
+            ));
+        }
         let provider = ex.provider;
         let plan = ex
             .plan
@@ -457,10 +528,12 @@ impl Wallet {
             .body_copy
             .take()
             .and_then(|copy| request_body::add_include_usage(provider.id, &ex.path, &copy));
-        let body = match (ex.has_body, rewritten) {
-            (false, _) => UpstreamBody::None,
-            (true, Some(bytes)) => UpstreamBody::Replaced(bytes),
-            (true, None) => UpstreamBody::AsReceived,
+        let encoded = ex.routing.as_mut().and_then(|r| r.encoded.take());
+        let body = match (encoded, ex.has_body, rewritten) {
+            (Some(served), _, _) => UpstreamBody::Replaced(served),
+            (None, false, _) => UpstreamBody::None,
+            (None, true, Some(bytes)) => UpstreamBody::Replaced(bytes),
+            (None, true, None) => UpstreamBody::AsReceived,
         };
         let WalletSlot::Unlocked(open) = &mut self.slot else {
             return Err(CoreError::WalletLocked);
@@ -487,120 +560,6 @@ impl Wallet {
             headers,
             body,
         })
-    }
-
-    /// The response's status and content type arrived. Returns whether the meter reads
-    /// the body (the glue copies bytes in only then).
-    pub fn response_head(
-        &mut self,
-        id: ExchangeId,
-        status: u16,
-        content_type: Option<&str>,
-    ) -> bool {
-        let Some(ex) = self.exchanges.open.get_mut(&id) else {
-            return false;
-        };
-        ex.status = Some(status);
-        let meter = match &ex.facts {
-            Some(facts) => {
-                ResponseMeter::for_request(ex.provider.id, &ex.path, facts, content_type)
-            }
-            None => return false,
-        };
-        let reading = meter.is_reading();
-        ex.meter = Some(meter);
-        reading
-    }
-
-    /// The next piece of the response body, exactly as the caller receives it.
-    pub fn response_body(&mut self, id: ExchangeId, chunk: &[u8]) {
-        if let Some(meter) = self
-            .exchanges
-            .open
-            .get_mut(&id)
-            .and_then(|ex| ex.meter.as_mut())
-        {
-            meter.feed(chunk);
-        }
-    }
-
-    /// The exchange is over: settle its reservation and record it. Returns the record.
-    pub fn end_request(
-        &mut self,
-        id: ExchangeId,
-        end: End,
-        clock: &LocalClock,
-    ) -> Option<AuditRecord> {
-        let ex = self.exchanges.open.remove(&id)?;
-        self.exchanges.approvals.retain(|_, a| a.exchange != id);
-        let metered = ex.meter.map(ResponseMeter::finish);
-        let model = metered
-            .as_ref()
-            .and_then(|m| m.model.clone())
-            .or_else(|| ex.facts.as_ref().and_then(|f| f.model.clone()));
-        let charged = charge::charge(
-            &mut self.budgets,
-            ex.reservation,
-            end,
-            ex.status,
-            metered.as_ref(),
-            ex.provider.id,
-            model.as_deref(),
-            clock,
-        );
-        let record = AuditRecord {
-            time_ms: ex.started_ms,
-            origin: ex.caller.label().to_string(),
-            provider: ex.provider.id.to_string(),
-            model,
-            path: ex.path,
-            status: ex.status.unwrap_or(0),
-            error_code: end.error_code().map(str::to_string),
-            usage: metered.as_ref().and_then(|m| m.usage).unwrap_or_default(),
-            usage_complete: metered.is_some_and(|m| m.complete),
-            cost_nano_usd: charged.cost_nano_usd,
-            duration_ms: clock.now_ms.saturating_sub(ex.started_ms),
-            note: ex.note,
-        };
-        self.record(record.clone(), clock);
-        Some(record)
-    }
-
-    /// A refusal after the caller was authorised: nothing was sent, it cost nothing, and
-    /// the user sees it in the activity log.
-    fn refuse(&mut self, id: ExchangeId, error: CoreError, clock: &LocalClock) -> Step {
-        if let Some(ex) = self.exchanges.open.remove(&id) {
-            self.exchanges.approvals.retain(|_, a| a.exchange != id);
-            if let Some(r) = ex.reservation {
-                self.budgets.release(r);
-            }
-            let record = AuditRecord {
-                time_ms: clock.now_ms,
-                origin: ex.caller.label().to_string(),
-                provider: ex.provider.id.to_string(),
-                model: ex.facts.and_then(|f| f.model),
-                path: ex.path,
-                status: error.http_status(),
-                error_code: Some(error.code().to_string()),
-                cost_nano_usd: Some(0),
-                note: AppNote::default(),
-                ..AuditRecord::default()
-            };
-            self.record(record, clock);
-        }
-        Step::Refuse(error)
-    }
-
-    /// Appends to the audit log (kept aside while locked, appended when it reopens).
-    fn record(&mut self, record: AuditRecord, clock: &LocalClock) {
-        match self.ledger_mut() {
-            Ok(ledger) => ledger.record(record, clock, &RollupPolicy::default()),
-            Err(_) => self.audit_backlog.push(record),
-        }
-        self.persistence
-            .mark(Record::Audit, clock.now_ms, super::persist::COALESCE_MS);
-        self.persistence
-            .mark(Record::Budgets, clock.now_ms, super::persist::COALESCE_MS);
     }
 
     /// How many exchanges are running.

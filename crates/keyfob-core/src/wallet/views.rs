@@ -10,6 +10,7 @@ use crate::grants::Grant;
 use crate::metering::audit::{DayPoint, UsageSummary};
 use crate::metering::budget::BudgetStatus;
 use crate::metering::{AuditFilter, AuditRecord, GrantPolicy, LocalClock};
+use crate::route::Route;
 use crate::CoreError;
 
 /// A grant as the Sites tab lists it. `expired` and `expires_in_ms` (negative once past,
@@ -208,6 +209,18 @@ impl Wallet {
         now: u64,
     ) -> Result<(), CoreError> {
         self.grants.set_policy(origin, policy)?;
+        self.persistence.mark(Record::Grants, now, 0);
+        Ok(())
+    }
+
+    /// Replaces a site's routes (validated against its providers), effective at once.
+    pub fn set_grant_routes(
+        &mut self,
+        origin: &str,
+        routes: Vec<Route>,
+        now: u64,
+    ) -> Result<(), CoreError> {
+        self.grants.set_routes(origin, routes)?;
         self.persistence.mark(Record::Grants, now, 0);
         Ok(())
     }

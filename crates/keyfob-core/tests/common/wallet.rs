@@ -6,6 +6,7 @@ use keyfob_core::secret::secret_string;
 use keyfob_core::wallet::charge::End;
 use keyfob_core::wallet::connect::{ConnectStep, Decision, RequestedProvider, Session};
 use keyfob_core::wallet::request::{ExchangeId, RequestHead, Step, Upstream, UpstreamBody};
+use keyfob_core::wallet::route_step::RoutedHead;
 use keyfob_core::wallet::{Caller, MemoryStore, Wallet};
 use keyfob_core::CoreError;
 
@@ -17,6 +18,8 @@ pub const OTHER: &str = "https://other.example";
 pub const T0: u64 = 20_454 * 86_400_000;
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const OPENAI_KEY: &str = "sk-proj-real-openai-key-0001";
+pub const ANTHROPIC_KEY: &str = "sk-ant-real-anthropic-key-0001";
+pub const GEMINI_KEY: &str = "AIza-real-gemini-key-0001";
 
 pub fn site(origin: &str) -> Caller {
     Caller::from_sender(Some(origin), None).expect("valid origin")
@@ -82,6 +85,16 @@ impl<'a> Answer<'a> {
 /// What went upstream: method, URL, headers, body.
 pub type Sent = (String, String, Vec<(String, String)>, Vec<u8>);
 
+/// How a routed call went: as [`Outcome`], plus what the page was sent in place of the
+/// provider's answer (the glue's `routed_*` calls).
+pub struct RoutedOutcome {
+    pub outcome: Outcome,
+    pub head: Option<RoutedHead>,
+    /// The status the page gets (after the body ended).
+    pub status: Option<u16>,
+    pub page: Vec<u8>,
+}
+
 /// How a call went.
 pub struct Outcome {
     /// What went upstream, if anything (method, url, headers, body bytes).
@@ -129,6 +142,71 @@ impl Harness {
         h.session = Some(h.approve(SITE, &["openai"]));
         h.persist();
         h
+    }
+
+    /// Stores a key for `provider`.
+    pub fn add_key(&mut self, provider: &str, key: &str) {
+        let now = self.now;
+        self.wallet
+            .add_credential(
+                provider,
+                "Work".into(),
+                secret_string(key.into()),
+                None,
+                now,
+            )
+            .expect("add key");
+    }
+
+    /// A whole call whose answer the glue passes through the routing calls as well as
+    /// the meter, as the service worker does for a routed exchange.
+    pub fn call_routed(&mut self, call: &Call<'_>, answer: &Answer<'_>) -> RoutedOutcome {
+        let (id, step) = self.begin(call);
+        let clock = self.clock();
+        let upstream = match step {
+            Step::Send(upstream) => upstream,
+            Step::Refuse(error) => {
+                return RoutedOutcome {
+                    outcome: Outcome {
+                        sent: None,
+                        refused: Some(error),
+                        record: None,
+                    },
+                    head: None,
+                    status: None,
+                    page: Vec::new(),
+                }
+            }
+            other => panic!("unexpected step {other:?}"),
+        };
+        let sent = sent_of(&upstream, call.body);
+        drop(upstream);
+        let reading = self
+            .wallet
+            .response_head(id, answer.status, Some(answer.content_type));
+        let head = self
+            .wallet
+            .routed_head(id, answer.status, Some(answer.content_type));
+        let mut page = Vec::new();
+        for piece in answer.body.chunks(13) {
+            if reading {
+                self.wallet.response_body(id, piece);
+            }
+            page.extend(self.wallet.routed_body(id, piece));
+        }
+        page.extend(self.wallet.routed_end(id));
+        let status = self.wallet.routed_status(id);
+        let record = self.wallet.end_request(id, answer.end, &clock);
+        RoutedOutcome {
+            outcome: Outcome {
+                sent: Some(sent),
+                refused: None,
+                record,
+            },
+            head,
+            status,
+            page,
+        }
     }
 
     pub fn clock(&self) -> LocalClock {

@@ -188,6 +188,37 @@ pub(super) struct Exchange {
 }
 
 impl Exchange {
+    /// An exchange that has been authorised and has read nothing yet.
+    fn opened(
+        caller: &Caller,
+        provider: &'static Provider,
+        policy: &GrantPolicy,
+        path: String,
+        now_ms: u64,
+    ) -> Self {
+        Self {
+            caller: caller.clone(),
+            provider,
+            policy: policy.clone(),
+            path,
+            note: AppNote::default(),
+            started_ms: now_ms,
+            has_body: false,
+            plan: None,
+            reader: None,
+            body_copy: None,
+            facts: None,
+            estimate: metering::Amount::ZERO,
+            reservation: None,
+            decision: None,
+            meter: None,
+            status: None,
+            routing: None,
+        }
+    }
+}
+
+impl Exchange {
     /// A routed exchange goes on as a request to the serving provider: its plan, its
     /// path, and a reader already fed the encoded body.
     pub(super) fn set_served(&mut self, plan: UpstreamPlan, path: String, reader: BodyReader) {
@@ -253,24 +284,11 @@ impl Wallet {
         )?;
         if let Some(route) = grant.route_from(provider.id) {
             if let Some((routing, served)) = self.route_call(head, provider, route)? {
+                let path = routing.app_path.clone();
                 return Ok(Exchange {
-                    caller: caller.clone(),
-                    provider: served,
-                    policy: grant.policy.clone(),
-                    path: routing.app_path.clone(),
-                    note: AppNote::default(),
-                    started_ms: clock.now_ms,
                     has_body: true,
-                    plan: None,
-                    reader: None,
-                    body_copy: None,
-                    facts: None,
-                    estimate: metering::Amount::ZERO,
-                    reservation: None,
-                    decision: None,
-                    meter: None,
-                    status: None,
                     routing: Some(Box::new(routing)),
+                    ..Exchange::opened(caller, served, &grant.policy, path, clock.now_ms)
                 });
             }
         }
@@ -293,23 +311,11 @@ impl Wallet {
         let path = path_of(&planned.url);
         let rewritable = request_body::may_add_include_usage(provider.id, &path);
         Ok(Exchange {
-            caller: caller.clone(),
-            provider,
-            policy: grant.policy.clone(),
-            path,
-            note: AppNote::default(),
-            started_ms: clock.now_ms,
             has_body: head.has_body,
             plan: Some(planned),
             reader: head.has_body.then(|| BodyReader::new(content_type)),
             body_copy: (head.has_body && rewritable).then(Vec::new),
-            facts: None,
-            estimate: metering::Amount::ZERO,
-            reservation: None,
-            decision: None,
-            meter: None,
-            status: None,
-            routing: None,
+            ..Exchange::opened(caller, provider, &grant.policy, path, clock.now_ms)
         })
     }
 

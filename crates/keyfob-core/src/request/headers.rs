@@ -133,6 +133,25 @@ fn is_date(v: &str) -> bool {
     (1..=12).contains(&two(5)) && (1..=31).contains(&two(8))
 }
 
+/// Response headers the page never gets: `content-encoding`/`content-length` describe the
+/// wire form the browser already decoded (they would lie about the body passed on),
+/// hop-by-hop headers belong to the worker's connection, and cookies are the provider's.
+const HIDDEN_RESPONSE_HEADERS: &[&str] = &[
+    "content-encoding",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "set-cookie",
+];
+
+/// Whether the page may see the provider's response header `name`.
+pub fn is_page_visible_response_header(name: &str) -> bool {
+    !HIDDEN_RESPONSE_HEADERS
+        .iter()
+        .any(|hidden| hidden.eq_ignore_ascii_case(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,5 +293,26 @@ mod tests {
             .collect();
         let res = forwarded_headers(find("openai").expect("registered"), &many);
         assert!(matches!(res, Err(CoreError::BadRequest(_))));
+    }
+
+    #[test]
+    fn the_page_sees_the_providers_headers_but_not_the_wire_or_cookies() {
+        for visible in [
+            "content-type",
+            "x-request-id",
+            "retry-after",
+            "retry-after-ms",
+            "request-id",
+        ] {
+            assert!(is_page_visible_response_header(visible), "{visible}");
+        }
+        for hidden in [
+            "content-length",
+            "Content-Encoding",
+            "set-cookie",
+            "Transfer-Encoding",
+        ] {
+            assert!(!is_page_visible_response_header(hidden), "{hidden}");
+        }
     }
 }

@@ -13,8 +13,8 @@ mod headers;
 mod probe;
 mod target;
 
-pub use headers::ANTHROPIC_DEFAULT_VERSION;
 pub(crate) use headers::COMMON_HEADERS;
+pub use headers::{is_page_visible_response_header, ANTHROPIC_DEFAULT_VERSION};
 pub use probe::{
     judge_key_test, key_test_path, key_test_unreachable, plan_key_test, KeyTestReport,
     KeyTestVerdict, MAX_PROBE_BODY_BYTES,

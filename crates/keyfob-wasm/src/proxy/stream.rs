@@ -9,6 +9,7 @@ use crate::engine::with;
 use crate::error::{EngineError, EngineResult};
 use crate::race::{self, First};
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use keyfob_core::request::is_page_visible_response_header;
 use keyfob_core::wallet::charge::End;
 use keyfob_core::wallet::request::ExchangeId;
 use keyfob_core::CoreError;
@@ -22,18 +23,6 @@ use web_sys::{ReadableStreamDefaultReader, RequestInit, Response};
 const UPSTREAM_HEADERS_TIMEOUT_MS: u32 = 600_000;
 /// Largest batch of response bytes in one message.
 const MAX_BATCH: u32 = 1 << 20;
-
-/// Response headers the page must not get: `content-encoding`/`content-length` describe
-/// the wire form the browser already decoded (they would lie about the body we pass
-/// on), and hop-by-hop headers belong to the worker's connection, not the page's.
-const DROPPED_RESPONSE_HEADERS: &[&str] = &[
-    "content-encoding",
-    "content-length",
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "set-cookie",
-];
 
 /// Fetches upstream and streams the answer to the page, feeding the wallet's meter the
 /// batches it reads. Returns how the exchange ended.
@@ -208,7 +197,7 @@ fn head_pairs(response: &Response) -> EngineResult<Vec<(&'static str, JsValue)>>
     for entry in entries {
         let pair: Array = entry?.unchecked_into();
         let name = pair.get(0).as_string().unwrap_or_default();
-        if !DROPPED_RESPONSE_HEADERS.contains(&name.as_str()) {
+        if is_page_visible_response_header(&name) {
             headers.push(&pair);
         }
     }

@@ -18,6 +18,7 @@
 //! natively (`toBase64`/`fromBase64`), because extension ports only carry JSON.
 
 mod exchange;
+mod routed;
 mod stream;
 
 use crate::chrome::{self, Port};

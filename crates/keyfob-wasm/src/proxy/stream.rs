@@ -35,7 +35,11 @@ pub async fn forward(exchange: &Exchange, url: &str, init: &RequestInit, id: Exc
     let content_type = response.headers().get("content-type").ok().flatten();
     let reading =
         with(|w| Ok(w.response_head(id, status, content_type.as_deref()))).unwrap_or(false);
-    let head = match head_pairs(&response) {
+    let routed = with(|w| Ok(w.routed_head(id, status, content_type.as_deref())));
+    if let Ok(Some(routed)) = routed {
+        return super::routed::forward(exchange, &response, id, routed).await;
+    }
+    let head = match head_pairs(&response, None) {
         Ok(head) => head,
         Err(error) => {
             exchange.refuse(&error);
@@ -132,7 +136,7 @@ async fn headers_in_time(
 
 /// Waits for at least one chunk (or the end), then takes every chunk that is already
 /// queued, up to `MAX_BATCH` bytes. Returns the joined bytes and whether the stream ended.
-async fn read_batch(
+pub(super) async fn read_batch(
     reader: &ReadableStreamDefaultReader,
     next: &mut Promise,
 ) -> Result<(Option<Uint8Array>, bool), JsValue> {
@@ -159,7 +163,7 @@ async fn read_batch(
 
 /// Whether `promise` has already settled: a settled promise wins a race against a
 /// promise created after it. (A rejection counts as ready; awaiting it reports it.)
-async fn is_ready(promise: &Promise) -> bool {
+pub(super) async fn is_ready(promise: &Promise) -> bool {
     let not_ready: JsValue = Object::new().into();
     let raced = Promise::race(&Array::of2(promise, &Promise::resolve(&not_ready)));
     match JsFuture::from(raced).await {
@@ -189,22 +193,34 @@ pub fn join_bytes(mut parts: Vec<Uint8Array>, total: u32) -> Uint8Array {
     joined
 }
 
-/// `t:'head'` with status, status text and the headers the page may see.
-fn head_pairs(response: &Response) -> EngineResult<Vec<(&'static str, JsValue)>> {
+/// `t:'head'` with status, status text and the headers the page may see. A routed
+/// answer gives the page its own status and content type (`served`).
+pub(super) fn head_pairs(
+    response: &Response,
+    served: Option<(u16, &str)>,
+) -> EngineResult<Vec<(&'static str, JsValue)>> {
     let headers = Array::new();
     let entries = js_sys::try_iter(&response.headers())?
         .ok_or_else(|| CoreError::Internal("headers are not iterable".into()))?;
     for entry in entries {
         let pair: Array = entry?.unchecked_into();
         let name = pair.get(0).as_string().unwrap_or_default();
-        if is_page_visible_response_header(&name) {
+        let replaced = served.is_some() && name.eq_ignore_ascii_case("content-type");
+        if is_page_visible_response_header(&name) && !replaced {
             headers.push(&pair);
         }
     }
+    let (status, status_text) = match served {
+        Some((status, content_type)) => {
+            headers.push(&Array::of2(&"content-type".into(), &content_type.into()));
+            (status, String::new())
+        }
+        None => (response.status(), response.status_text()),
+    };
     Ok(vec![
         ("t", "head".into()),
-        ("status", response.status().into()),
-        ("statusText", response.status_text().into()),
+        ("status", status.into()),
+        ("statusText", status_text.into()),
         ("headers", headers.into()),
     ])
 }

@@ -7,14 +7,12 @@ use js_sys::Uint8Array;
 use keyfob_core::wallet::charge::End;
 use keyfob_core::wallet::request::ExchangeId;
 use keyfob_core::wallet::route_reply::RoutedHead;
-use keyfob_core::CoreError;
 use wasm_bindgen::JsValue;
 use web_sys::{ReadableStreamDefaultReader, Response};
 
 use super::exchange::Exchange;
-use super::stream::{head_pairs, read_batch};
+use super::stream::{head_pairs, next_batch};
 use crate::engine::with;
-use crate::error::EngineError;
 use wasm_bindgen::JsCast;
 
 pub async fn forward(
@@ -39,20 +37,9 @@ pub async fn forward(
         }
     }
     loop {
-        let (batch, ended) = match read_batch(&reader, &mut next).await {
+        let (batch, ended) = match next_batch(exchange, &reader, &mut next).await {
             Ok(read) => read,
-            Err(_) if exchange.closed.get() => return End::Aborted,
-            Err(e) => {
-                let failure = EngineError::from(CoreError::UpstreamUnreachable(
-                    EngineError::from(e).to_string(),
-                ));
-                exchange.post(&[
-                    ("t", "fail".into()),
-                    ("code", failure.code().into()),
-                    ("message", failure.to_string().into()),
-                ]);
-                return End::Broken;
-            }
+            Err(end) => return end,
         };
         let mut out = Vec::new();
         if let Some(bytes) = batch {

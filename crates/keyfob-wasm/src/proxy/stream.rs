@@ -60,20 +60,9 @@ pub async fn forward(exchange: &Exchange, url: &str, init: &RequestInit, id: Exc
         return End::Aborted;
     }
     loop {
-        let (batch, ended) = match read_batch(&reader, &mut next).await {
+        let (batch, ended) = match next_batch(exchange, &reader, &mut next).await {
             Ok(read) => read,
-            Err(_) if exchange.closed.get() => return End::Aborted,
-            Err(e) => {
-                let failure = EngineError::from(CoreError::UpstreamUnreachable(
-                    EngineError::from(e).to_string(),
-                ));
-                exchange.post(&[
-                    ("t", "fail".into()),
-                    ("code", failure.code().into()),
-                    ("message", failure.to_string().into()),
-                ]);
-                return End::Broken;
-            }
+            Err(end) => return end,
         };
         let mut pairs = head.take().unwrap_or_else(|| vec![("t", "data".into())]);
         if let Some(bytes) = batch {
@@ -134,9 +123,33 @@ async fn headers_in_time(
     }
 }
 
+/// The next batch of the provider's body; a broken stream is told to the page (and an
+/// abort is not) and comes back as how the exchange ended.
+pub(super) async fn next_batch(
+    exchange: &Exchange,
+    reader: &ReadableStreamDefaultReader,
+    next: &mut Promise,
+) -> Result<(Option<Uint8Array>, bool), End> {
+    match read_batch(reader, next).await {
+        Ok(read) => Ok(read),
+        Err(_) if exchange.closed.get() => Err(End::Aborted),
+        Err(e) => {
+            let failure = EngineError::from(CoreError::UpstreamUnreachable(
+                EngineError::from(e).to_string(),
+            ));
+            exchange.post(&[
+                ("t", "fail".into()),
+                ("code", failure.code().into()),
+                ("message", failure.to_string().into()),
+            ]);
+            Err(End::Broken)
+        }
+    }
+}
+
 /// Waits for at least one chunk (or the end), then takes every chunk that is already
 /// queued, up to `MAX_BATCH` bytes. Returns the joined bytes and whether the stream ended.
-pub(super) async fn read_batch(
+async fn read_batch(
     reader: &ReadableStreamDefaultReader,
     next: &mut Promise,
 ) -> Result<(Option<Uint8Array>, bool), JsValue> {

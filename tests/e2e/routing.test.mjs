@@ -1,7 +1,7 @@
 // Cross-provider routing through the real extension: an app written for Anthropic, with
 // the official @anthropic-ai/sdk unchanged in the page, is served by OpenAI Chat once the
 // user set that route for the site (`grants.setRoutes`; the popup's route editor is still
-// to come). Proves:
+// to come), and the official openai SDK is served by Anthropic the other way. Proves:
 //   - the SDK gets its own answer shape back, whole and streamed, with the model it asked for;
 //   - only OpenAI was called, with the OpenAI key, the mapped model and none of Anthropic's
 //     headers; the Anthropic key went nowhere;
@@ -44,16 +44,21 @@ describe('routing: the Anthropic SDK served by OpenAI Chat', () => {
     await page.evaluate(() => window.SDK_READY);
     origin = h.pages.a.origin;
     const connected = page.evaluate(async () => {
-      window.session = await window.keyfob.connect({ providers: [{ id: 'anthropic', required: true }] });
+      window.session = await window.keyfob.connect({
+        providers: [{ id: 'anthropic', required: true }, { id: 'openai', required: true }],
+      });
     });
-    await approveNext(h.browser.context, { providers: ['anthropic'], password: PASSWORD });
+    await approveNext(h.browser.context, { providers: ['anthropic', 'openai'], password: PASSWORD });
     await connected;
     await wallet.call('grants.setRoutes', {
       origin,
-      routes: [{ from: 'anthropic', to: 'openai', models: [{ pattern: 'claude-*', model: 'gpt-4o-mini' }] }],
+      routes: [
+        { from: 'anthropic', to: 'openai', models: [{ pattern: 'claude-*', model: 'gpt-4o-mini' }] },
+        { from: 'openai', to: 'anthropic', models: [{ pattern: 'gpt-*', model: 'claude-haiku-4-5' }] },
+      ],
     });
     const grant = (await wallet.call('grants.list')).find((g) => g.origin === origin);
-    assert.deepEqual(grant.routes.map((r) => [r.from, r.to]), [['anthropic', 'openai']]);
+    assert.deepEqual(grant.routes.map((r) => [r.from, r.to]), [['anthropic', 'openai'], ['openai', 'anthropic']]);
   });
 
   after(async () => {
@@ -140,5 +145,49 @@ describe('routing: the Anthropic SDK served by OpenAI Chat', () => {
     assert.match(out.message, /top_k/);
     assert.equal(h.mock.calls(PROVIDER_HOSTS.openai).length, before, 'something went upstream');
     assert.equal(anthropicCalls().length, 0);
+  });
+
+  test('the openai SDK (chat, whole and streamed) is served by Anthropic', async () => {
+    const p = { create: prompt('rt-oa-create'), stream: prompt('rt-oa-stream') };
+    const out = await page.evaluate(async (p) => {
+      const { OpenAI } = window.SDK;
+      const client = new OpenAI({ apiKey: session.sessionKey, fetch: session.createFetch('openai'), dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const chat = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: p.create }] });
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: p.stream }],
+      });
+      let streamed = '';
+      let finish = null;
+      let usage = null;
+      for await (const chunk of stream) {
+        streamed += chunk.choices[0]?.delta?.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        usage = chunk.usage ?? usage;
+      }
+      return { create: chat.choices[0].message.content, finishCreate: chat.choices[0].finish_reason, model: chat.model, streamed, finish, usage };
+    }, p);
+    assert.equal(out.create, replyText(p.create));
+    assert.equal(out.finishCreate, 'stop');
+    assert.equal(out.model, 'gpt-4o-mini', 'the app sees the model it asked for');
+    assert.equal(out.streamed, replyText(p.stream));
+    assert.equal(out.finish, 'stop');
+    assert.ok(out.usage?.completion_tokens > 0, `the usage chunk arrived: ${JSON.stringify(out.usage)}`);
+
+    for (const tag of ['rt-oa-create', 'rt-oa-stream']) {
+      const calls = anthropicCalls().filter((r) => r.bodyText?.includes(`${tag}-${RUN}`));
+      assert.equal(calls.length, 1, `one Anthropic call for ${tag}`);
+      const [rec] = calls;
+      assert.equal(rec.path, '/v1/messages');
+      assert.equal(rec.headers['x-api-key'], KEY.anthropic);
+      assert.equal(rec.headers.authorization, undefined, 'Anthropic got an authorization header');
+      const body = JSON.parse(rec.bodyText);
+      assert.equal(body.model, 'claude-haiku-4-5', 'the route mapped the model');
+      assert.ok(body.max_tokens > 0, 'Anthropic needs max_tokens');
+      assert.ok(!JSON.stringify({ h: rec.headers, b: rec.bodyText }).includes(KEY.openai.slice(8, 24)), 'the OpenAI key reached Anthropic');
+      assert.equal(openaiCalls(tag).length, 0, `OpenAI was called for ${tag}`);
+    }
   });
 });

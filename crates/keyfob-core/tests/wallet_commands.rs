@@ -4,7 +4,7 @@
 mod common;
 
 use common::wallet::*;
-use keyfob_core::wallet::commands::{After, Answer, Command, Step};
+use keyfob_core::wallet::commands::{check_sender, After, Answer, Command, Step};
 use keyfob_core::wallet::views::Notice;
 use keyfob_core::wallet::Record;
 use keyfob_core::CoreError;
@@ -211,4 +211,25 @@ fn a_command_the_wallet_does_not_know_is_refused() {
     assert!(unknown.is_err());
     let missing: Result<Command, _> = serde_json::from_value(json!({"cmd": "vault.create"}));
     assert!(missing.is_err(), "a create without a password parsed");
+}
+
+#[test]
+fn only_the_extensions_own_pages_may_send_commands() {
+    let own = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
+    assert!(check_sender(Some(&format!("{own}/popup/popup.html")), own).is_ok());
+    for sender in [
+        None,
+        Some("https://app.example/"),
+        Some("chrome-extension://abcdefghijklmnopabcdefghijklmnopX/popup.html"),
+        Some(own),
+    ] {
+        assert!(
+            matches!(check_sender(sender, own), Err(CoreError::OriginNotApproved)),
+            "{sender:?} was let in"
+        );
+    }
+    assert!(
+        check_sender(Some("/popup.html"), "").is_err(),
+        "an empty origin lets anything in"
+    );
 }

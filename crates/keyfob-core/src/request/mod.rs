@@ -10,6 +10,7 @@
 //! nothing about origins.
 
 mod headers;
+pub mod limits;
 mod probe;
 mod target;
 

@@ -137,6 +137,19 @@ pub enum Command {
     },
 }
 
+/// Only the extension's own pages (popup, approval windows) may send commands: a sender
+/// whose URL is not inside `extension_origin` (a content script, a web page) is refused.
+pub fn check_sender(sender_url: Option<&str>, extension_origin: &str) -> Result<(), CoreError> {
+    let inside = sender_url
+        .and_then(|url| url.strip_prefix(extension_origin))
+        .is_some_and(|rest| rest.starts_with('/'));
+    if inside && !extension_origin.is_empty() {
+        Ok(())
+    } else {
+        Err(CoreError::OriginNotApproved)
+    }
+}
+
 impl Command {
     /// Commands that are not the user using the wallet: they do not delay auto-lock.
     pub fn is_passive(&self) -> bool {

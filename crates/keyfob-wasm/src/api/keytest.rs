@@ -6,6 +6,7 @@ use crate::engine;
 use crate::error::EngineResult;
 use crate::json::to_js;
 use keyfob_core::providers::Provider;
+use keyfob_core::request::limits::KEY_TEST_TIMEOUT_MS;
 use keyfob_core::request::{judge_key_test, key_test_unreachable, MAX_PROBE_BODY_BYTES};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -13,9 +14,6 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, RequestInit, Response};
 use zeroize::Zeroize;
-
-/// A key test waits this long for the provider's answer.
-const KEY_TEST_TIMEOUT_MS: u32 = 15_000;
 
 /// `{verdict: works|refused|limited|problem|unreachable, status, message, models}`.
 pub async fn test_credential(id: &str) -> EngineResult<JsValue> {

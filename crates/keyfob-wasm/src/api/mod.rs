@@ -9,8 +9,8 @@
 
 mod keytest;
 
+use keyfob_core::wallet::commands::check_sender;
 use keyfob_core::wallet::{After, Answer, Command, Record, Step};
-use keyfob_core::CoreError;
 use wasm_bindgen::JsValue;
 
 use crate::chrome::{self, clock, now_ms};
@@ -30,10 +30,7 @@ pub async fn handle(message: JsValue, sender: JsValue) -> JsValue {
 
 async fn serve(message: JsValue, sender: JsValue) -> EngineResult<JsValue> {
     let own = chrome::extension_origin()?;
-    let sender_url = chrome::string_field(&sender, "url").unwrap_or_default();
-    if !sender_url.starts_with(&format!("{own}/")) {
-        return Err(CoreError::OriginNotApproved.into());
-    }
+    check_sender(chrome::string_field(&sender, "url").as_deref(), &own)?;
     let command: Command = crate::json::from_js(&message)?;
     engine::ready().await?;
     let active = !command.is_passive();

@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 
 use js_sys::Uint8Array;
+use keyfob_core::request::limits::MAX_BODY_FRAMES;
 use keyfob_core::wallet::charge::End;
 use keyfob_core::wallet::request::{ExchangeId, RequestHead, Step, Upstream, UpstreamBody};
 use keyfob_core::wallet::Caller;
@@ -17,9 +18,6 @@ use crate::chrome::{self, clock, Deferred, Port};
 use crate::engine::{self, with};
 use crate::error::{EngineError, EngineResult};
 use crate::{waiters, windows};
-
-/// Most body frames a request may send (512 KiB each → 2 GiB); more is abuse.
-const MAX_BODY_FRAMES: usize = 4096;
 
 #[wasm_bindgen]
 extern "C" {

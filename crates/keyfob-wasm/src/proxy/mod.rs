@@ -23,15 +23,13 @@ mod stream;
 
 use crate::chrome::{self, Port};
 use exchange::Exchange;
+use keyfob_core::request::limits::MAX_OPEN_EXCHANGES;
 use keyfob_core::wallet::Caller;
 use keyfob_core::CoreError;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
-
-/// Most exchanges one frame may have open at once; more is a runaway or hostile page.
-const MAX_OPEN_EXCHANGES: usize = 512;
 
 pub struct RequestPort {
     port: Port,

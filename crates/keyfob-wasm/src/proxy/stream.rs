@@ -10,6 +10,7 @@ use crate::error::{EngineError, EngineResult};
 use crate::race::{self, First};
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use keyfob_core::request::is_page_visible_response_header;
+use keyfob_core::request::limits::UPSTREAM_HEADERS_TIMEOUT_MS;
 use keyfob_core::wallet::charge::End;
 use keyfob_core::wallet::request::ExchangeId;
 use keyfob_core::CoreError;
@@ -18,9 +19,6 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, RequestInit, Response};
 
-/// How long the provider may take to answer with headers (non-streaming calls of long
-/// generations take minutes; the SDKs' own default timeout is 10 minutes).
-const UPSTREAM_HEADERS_TIMEOUT_MS: u32 = 600_000;
 /// Largest batch of response bytes in one message.
 const MAX_BATCH: u32 = 1 << 20;
 

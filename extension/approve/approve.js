@@ -1,11 +1,13 @@
 // The approval window (its own extension window, never the page's DOM). It shows the
 // requesting origin in full, the providers asked for and whether a key is stored for
 // each, and sends the user's decision, with optional limits (budget, models, surfaces,
-// ask above) applied right after an approval. Everything shown comes from the service
+// ask above) applied right after an approval. A provider with no key may instead be
+// served by one that has a key (a route, offered and never preselected). Everything shown comes from the service
 // worker, which took the origin from the connecting port, never from the page's words.
 import { keyForm } from '../ui/keyform.js';
 import { $, errorText, h, isPlainHttp, say, send } from '../ui/kit.js';
 import { hasLimits, limitsForm } from '../ui/metering.js';
+import { routeOffer, routeText } from '../ui/routes.js';
 import { unlockForm } from '../ui/unlock.js';
 
 const id = new URLSearchParams(location.search).get('id') ?? '';
@@ -18,6 +20,7 @@ let approval = null;
 let current = null;
 let providers = null; // providers.list, loaded when a key is added from here
 let openAdd = null; // provider id whose inline "add key" form is open
+const offers = new Map(); // provider id → its route offer, kept across re-renders
 const limits = limitsForm({}, { idPrefix: 'approve-limits' });
 $('#limits-slot').replaceChildren(limits.element);
 
@@ -90,9 +93,12 @@ function renderChoice() {
       });
       input.checked = checkedBefore.get(p.id) ?? (p.granted || p.hasKey !== false);
       input.addEventListener('change', warnRequired);
-      const status = p.hasKey === false
-        ? h('span', { class: 'key-status missing' }, 'No key stored')
-        : h('span', { class: 'key-status ok' }, 'Key stored');
+      const names = Object.fromEntries([...approval.routeTargets, ...approval.providers].map((t) => [t.id, t.name]));
+      const status = p.hasKey !== false
+        ? h('span', { class: 'key-status ok' }, 'Key stored')
+        : p.route
+          ? h('span', { class: 'key-status ok' }, `Served by ${routeText(p.route, names)}`)
+          : h('span', { class: 'key-status missing' }, 'No key stored');
       const add = p.hasKey === false
         ? h('button', { type: 'button', class: 'small link', 'aria-expanded': String(openAdd === p.id), onclick: () => toggleAdd(p.id) }, 'Add a key', h('span', { class: 'sr-only' }, ` for ${p.name}`))
         : null;
@@ -104,11 +110,32 @@ function renderChoice() {
         h('span', { id: noteId, class: 'row-note' }, status, add),
       );
       const slot = h('li', { class: 'inline-add', hidden: openAdd !== p.id });
-      return [row, slot];
-    }).flat(),
+      return [row, slot, offerRow(p)];
+    }).flat().filter(Boolean),
   );
   if (openAdd) mountAdd(openAdd);
   warnRequired();
+}
+
+/** The route offer under a provider nothing can serve yet, when a key could. */
+function offerRow(p) {
+  const targets = approval.routeTargets.filter((t) => t.id !== p.id);
+  if (p.hasKey !== false || p.route || !p.routable || targets.length === 0) {
+    offers.delete(p.id);
+    return null;
+  }
+  if (!offers.has(p.id)) {
+    offers.set(p.id, routeOffer({
+      from: p,
+      targets,
+      idPrefix: `route-${p.id}`,
+      onChange: (chosen) => {
+        if (chosen) $(`#provider-${p.id}`).checked = true;
+        warnRequired();
+      },
+    }));
+  }
+  return h('li', { class: 'route-slot' }, offers.get(p.id).element);
 }
 
 function warnRequired() {
@@ -198,11 +225,13 @@ async function decide(approve) {
     if (hasLimits(read.policy)) policy = read.policy;
   }
   const expiry = $('#expiry').value;
+  const routes = approve ? [...offers.values()].map((o) => o.read()).filter((r) => r && chosen.includes(r.from)) : [];
   const reply = await send('approvals.decide', {
     id,
     approve,
     providers: approve ? chosen : [],
     expiresInMs: approve && expiry ? Number(expiry) : null,
+    routes,
   });
   deciding = false;
   if (!reply.ok) {

@@ -1,10 +1,12 @@
 // The Sites tab: every origin the user approved, with its providers, when it was granted
-// and when it expires, its usage (totals, a 30-day chart, budget progress) and its limits;
-// edit its providers (its pages get onProvidersUpdated) or limits, or revoke it (its pages
-// get onDisconnect at once). Only that origin's pages are told.
+// and when it expires, its usage (totals, a 30-day chart, budget progress), its limits and
+// its routes (which provider serves its calls to another); edit its providers (its pages
+// get onProvidersUpdated), limits or routes, or revoke it (its pages get onDisconnect at
+// once). Only that origin's pages are told.
 import { confirmDialog, formDialog } from '../ui/dialog.js';
 import { errorText, formatDate, formatDateTime, h, isPlainHttp, relativeTime, srOnly } from '../ui/kit.js';
 import { budgetBars, limitsForm, policySummary, usageChart, usageLine } from '../ui/metering.js';
+import { routeEditor, routeText } from '../ui/routes.js';
 
 export async function renderSites(panel, app) {
   const reply = await app.run('grants.list');
@@ -83,7 +85,16 @@ function card(grant, usage, app, rerender) {
         'Edit limits',
         srOnly(` for ${grant.origin}`),
       );
+  const routes = grant.expired
+    ? null
+    : h(
+        'button',
+        { type: 'button', class: 'small', onclick: () => editRoutes(grant, app, rerender) },
+        'Edit routes',
+        srOnly(` for ${grant.origin}`),
+      );
   const summary = policySummary(grant.policy);
+  const routed = grant.routes ?? [];
 
   return h(
     'li',
@@ -101,7 +112,10 @@ function card(grant, usage, app, rerender) {
         )
       : null,
     h('p', { class: 'meta limits-summary' }, summary ? `Limits: ${summary}` : 'No limits: any model, no budget.'),
-    h('div', { class: 'actions' }, edit, limits, revoke),
+    routed.length
+      ? h('ul', { class: 'meta routes-summary', 'aria-label': 'Routes' }, ...routed.map((r) => h('li', {}, `Routed: ${routeText(r, app.names)}`)))
+      : null,
+    h('div', { class: 'actions' }, edit, limits, routes, revoke),
   );
 }
 
@@ -154,6 +168,23 @@ async function editLimits(grant, app, rerender) {
   });
   if (saved) {
     app.toast('Limits saved. They apply to the next request.');
+    await rerender();
+  }
+}
+
+async function editRoutes(grant, app, rerender) {
+  const editor = routeEditor({ grant, providers: app.providers });
+  const saved = await formDialog({
+    title: 'Routes for this site',
+    intro: grant.origin,
+    fields: [editor.element],
+    onSubmit: async () => {
+      const reply = await app.run('grants.setRoutes', { origin: grant.origin, routes: editor.read() });
+      return reply.ok ? null : reply.error;
+    },
+  });
+  if (saved) {
+    app.toast('Routes saved. They apply to the next request.');
     await rerender();
   }
 }

@@ -187,6 +187,21 @@ impl GrantBook {
         Ok(())
     }
 
+    /// Sets `routes` on `origin`'s grant, each replacing any route from the same
+    /// provider and keeping the others (an approval adds routes; the popup replaces
+    /// them all with [`Self::set_routes`]).
+    pub fn merge_routes(&mut self, origin: &str, routes: Vec<Route>) -> Result<(), CoreError> {
+        let kept = self
+            .get(origin)
+            .ok_or(CoreError::OriginNotApproved)?
+            .routes
+            .iter()
+            .filter(|old| !routes.iter().any(|new| new.from == old.from))
+            .cloned();
+        let merged = kept.chain(routes.iter().cloned()).collect();
+        self.set_routes(origin, merged)
+    }
+
     /// The live grant for `origin` if it includes `provider`.
     /// Errors: `OriginNotApproved` (no grant, or expired), `ProviderNotGranted`.
     pub fn check(&self, origin: &str, provider: &str, now_ms: u64) -> Result<&Grant, CoreError> {
@@ -491,6 +506,45 @@ mod tests {
             "providers":["openai"],"createdAtMs":1,"expiresAtMs":null,"nonce":"n"}}}"#;
         let book: GrantBook = serde_json::from_str(stored).expect("loads");
         assert_eq!(book.get(SITE).map(|g| g.routes.is_empty()), Some(true));
+    }
+
+    #[test]
+    fn merged_routes_replace_the_same_from_and_keep_the_rest() {
+        let mut book = GrantBook::default();
+        let route = |from: &str, to: &str, model: &str| Route {
+            from: from.into(),
+            to: to.into(),
+            models: vec![crate::route::config::ModelRule {
+                pattern: "*".into(),
+                model: model.into(),
+            }],
+        };
+        approve(&mut book, &["anthropic", "gemini"], 0, None).expect("ok");
+        book.set_routes(
+            SITE,
+            vec![
+                route("anthropic", "openai", "a"),
+                route("gemini", "openai", "g"),
+            ],
+        )
+        .expect("valid");
+        book.merge_routes(SITE, vec![route("anthropic", "mistral", "b")])
+            .expect("valid");
+        let routes = &book.get(SITE).expect("grant").routes;
+        assert_eq!(
+            routes,
+            &vec![
+                route("gemini", "openai", "g"),
+                route("anthropic", "mistral", "b")
+            ]
+        );
+        let bad = book.merge_routes(SITE, vec![route("openai", "anthropic", "c")]);
+        assert_eq!(bad, Err(CoreError::ProviderNotGranted("openai".into())));
+        assert_eq!(
+            book.get(SITE).map(|g| g.routes.len()),
+            Some(2),
+            "a refused merge changed nothing"
+        );
     }
 
     #[test]

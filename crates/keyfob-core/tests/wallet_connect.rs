@@ -3,6 +3,7 @@
 mod common;
 
 use common::wallet::*;
+use keyfob_core::route::config::{ModelRule, Route};
 use keyfob_core::wallet::connect::{
     ConnectStep, Decision, RequestedProvider, MAX_PENDING_APPROVALS,
 };
@@ -32,6 +33,7 @@ fn decide(h: &mut Harness, id: &str, approve: bool, providers: &[&str]) -> Resul
         approve,
         providers: providers.iter().map(|p| p.to_string()).collect(),
         expires_in_ms: None,
+        routes: Vec::new(),
     };
     let clock = h.clock();
     h.wallet
@@ -204,4 +206,83 @@ fn bad_connect_requests_are_refused() {
         ask(&mut h, OTHER, &["nope"]),
         Err(CoreError::UnknownProvider(_))
     ));
+}
+
+#[test]
+fn a_provider_without_a_key_connects_when_the_user_routes_it_to_one_with_a_key() {
+    let mut h = Harness::connected();
+    let id = approval_id(ask(&mut h, OTHER, &["anthropic"]).expect("ask"));
+    let view = h.wallet.approval_view(&id, h.now).expect("view");
+    let anthropic = &view.providers[0];
+    assert_eq!((anthropic.has_key, anthropic.routable), (Some(false), true));
+    let targets: Vec<_> = view.route_targets.iter().map(|t| t.id).collect();
+    assert_eq!(targets, ["openai"], "only providers with a key are offered");
+    assert!(view.route_targets[0].models.contains(&"gpt-4o-mini"));
+
+    let route = Route {
+        from: "anthropic".into(),
+        to: "openai".into(),
+        models: vec![ModelRule {
+            pattern: "claude-*".into(),
+            model: "gpt-4o-mini".into(),
+        }],
+    };
+    let clock = h.clock();
+    // A route for a provider the user did not approve is refused, and nothing is granted.
+    let stray = Decision {
+        approve: true,
+        providers: vec!["anthropic".into()],
+        expires_in_ms: None,
+        routes: vec![Route {
+            from: "gemini".into(),
+            ..route.clone()
+        }],
+    };
+    let refused = h.wallet.decide_approval(&id, &stray, &clock);
+    assert_eq!(
+        refused.map(|d| d.approved),
+        Err(CoreError::ProviderNotGranted("gemini".into()))
+    );
+    assert!(h
+        .wallet
+        .grants(h.now)
+        .iter()
+        .all(|g| g.grant.origin != OTHER));
+
+    let decision = Decision {
+        routes: vec![route.clone()],
+        ..stray
+    };
+    let decided = h
+        .wallet
+        .decide_approval(&id, &decision, &clock)
+        .expect("decide");
+    assert!(decided.approved);
+    let session = h
+        .wallet
+        .connect_decided(&site(OTHER), &requested(&["anthropic"]), true, &clock)
+        .expect("served by the OpenAI key");
+    assert!(session
+        .providers
+        .get("anthropic")
+        .is_some_and(|a| a.available));
+    let grants = h.wallet.grants(h.now);
+    let grant = grants
+        .iter()
+        .find(|g| g.grant.origin == OTHER)
+        .expect("grant");
+    assert_eq!(grant.grant.routes, vec![route]);
+
+    // Without the route, the same site would have failed for want of a key.
+    h.wallet
+        .set_grant_routes(OTHER, Vec::new(), h.now)
+        .expect("clear");
+    let clock = h.clock();
+    let after = h
+        .wallet
+        .connect_decided(&site(OTHER), &requested(&["anthropic"]), true, &clock);
+    assert_eq!(
+        after,
+        Err(CoreError::ProviderKeyMissing("anthropic".into()))
+    );
 }

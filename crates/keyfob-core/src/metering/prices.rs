@@ -174,6 +174,19 @@ pub fn find_price(provider_id: &str, model: &str) -> Option<&'static ModelPrice>
     }
 }
 
+/// The model ids of `provider_id`'s generation families (priced output), newest first
+/// as the table lists them: what the UI suggests for a route's served model.
+pub fn chat_models(provider_id: &str) -> Vec<&'static str> {
+    let Some(Pricing::Table(list)) = providers::find(provider_id).ok().map(|p| p.pricing) else {
+        return Vec::new();
+    };
+    PRICES
+        .iter()
+        .filter(|p| p.list == list && p.rates.output > 0)
+        .flat_map(|p| p.prefixes.iter().copied())
+        .collect()
+}
+
 /// The row of `list` for `model`: the longest matching family prefix wins.
 pub fn find_in_list(list: PriceList, model: &str) -> Option<&'static ModelPrice> {
     let model = model.strip_prefix("models/").unwrap_or(model);
@@ -262,6 +275,22 @@ mod tests {
 
     fn family(provider: &str, model: &str) -> Option<&'static str> {
         find_price(provider, model).map(|p| p.family)
+    }
+
+    #[test]
+    fn suggested_route_models_are_priced_generation_models_of_the_provider() {
+        let openai = chat_models("openai");
+        assert!(openai.contains(&"gpt-4o-mini") && openai.contains(&"o3"));
+        assert!(!openai.iter().any(|m| m.starts_with("text-embedding")));
+        assert!(chat_models("anthropic")
+            .iter()
+            .all(|m| m.starts_with("claude-")));
+        assert!(chat_models("gemini").contains(&"gemini-2.5-flash"));
+        assert!(
+            chat_models("mistral").is_empty(),
+            "no price table, nothing suggested"
+        );
+        assert!(chat_models("nonesuch").is_empty());
     }
 
     #[test]

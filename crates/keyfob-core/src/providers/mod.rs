@@ -113,6 +113,10 @@ pub struct ProviderInfo {
     pub id: &'static str,
     pub name: &'static str,
     pub needs_base_url: bool,
+    /// Whether calls can be routed to or from it.
+    pub routable: bool,
+    /// Model ids to suggest when a route is served by it (its priced chat models).
+    pub models: Vec<&'static str>,
 }
 
 impl Provider {
@@ -135,6 +139,8 @@ impl Provider {
             id: self.id,
             name: self.name,
             needs_base_url: self.needs_base_url(),
+            routable: !self.speaks.is_empty(),
+            models: crate::metering::prices::chat_models(self.id),
         }
     }
 

@@ -9,8 +9,11 @@
 //!    and at most [`MAX_PENDING_APPROVALS`] in all.
 //! 4. The user may approve only providers that were asked for (chosen ⊆ requested),
 //!    and at least one of them; anything else is a rejection.
-//! 5. A required provider without a stored key fails the connect with
-//!    `PROVIDER_KEY_MISSING` (the grant stays, so adding the key is enough).
+//! 5. A required provider that nothing can serve fails the connect with
+//!    `PROVIDER_KEY_MISSING` (the grant stays, so adding the key is enough). A provider
+//!    is served by its own key, or by the key of the provider the grant routes it to.
+//! 6. The user may route an approved provider to another one in the same decision
+//!    (offered, never applied unasked); the routes are checked like the popup's.
 //!
 //! Pending approvals live in session storage, so the window still works after a worker
 //! restart; the waiting `connect` calls live in the glue.
@@ -24,9 +27,11 @@ use serde::{Deserialize, Serialize};
 use super::caller::Caller;
 use super::store::Record;
 use super::Wallet;
+use crate::grants::Grant;
 use crate::metering::LocalClock;
 use crate::providers;
 use crate::random::make_bytes;
+use crate::route::config::{validate_routes, Route};
 use crate::session::derive_session_key;
 use crate::CoreError;
 
@@ -115,6 +120,9 @@ pub struct Decision {
     #[serde(default)]
     pub providers: Vec<String>,
     pub expires_in_ms: Option<u64>,
+    /// Routes the user chose for approved providers (added to the grant's).
+    #[serde(default)]
+    pub routes: Vec<Route>,
 }
 
 /// A decided approval: the caller it was for, and whether it was approved.
@@ -220,13 +228,12 @@ impl Wallet {
         caller: &Caller,
         requested: &[RequestedProvider],
     ) -> Result<Session, CoreError> {
-        if let Ok(open) = self.open() {
-            let missing = requested
-                .iter()
-                .find(|p| p.required && open.vault.credential_for_provider(&p.id).is_none());
-            if let Some(p) = missing {
-                return Err(CoreError::ProviderKeyMissing(p.id.clone()));
-            }
+        let grant = self.grants.get(caller.grant_key());
+        let missing = requested
+            .iter()
+            .find(|p| p.required && self.can_serve(grant, &p.id) == Some(false));
+        if let Some(p) = missing {
+            return Err(CoreError::ProviderKeyMissing(p.id.clone()));
         }
         self.session(caller)
     }
@@ -245,19 +252,28 @@ impl Wallet {
         })
     }
 
-    /// Each granted provider, and whether a key is stored for it.
+    /// Each granted provider, and whether a key can serve it.
     pub fn availability(&self, origin: &str) -> LiteMap<String, Availability> {
         let Some(grant) = self.grants.get(origin) else {
             return LiteMap::new();
         };
         let mut providers = LiteMap::new();
         for id in &grant.providers {
-            let available = self
-                .open()
-                .map_or(true, |o| o.vault.credential_for_provider(id).is_some());
+            let available = self.can_serve(Some(grant), id) != Some(false);
             providers.insert(id.clone(), Availability { available });
         }
         providers
+    }
+
+    /// Whether a stored key serves calls to `provider`: its own, or that of the
+    /// provider `grant` routes it to. `None` while locked (no one can know).
+    pub fn can_serve(&self, grant: Option<&Grant>, provider: &str) -> Option<bool> {
+        let vault = &self.open().ok()?.vault;
+        let has_key = |id: &str| vault.credential_for_provider(id).is_some();
+        let routed = grant
+            .and_then(|g| g.route_from(provider))
+            .is_some_and(|r| has_key(&r.to));
+        Some(has_key(provider) || routed)
     }
 
     /// The glue opened the approval's window.
@@ -301,6 +317,7 @@ impl Wallet {
                     providers::truncate_for_message(extra)
                 )));
             }
+            validate_routes(&decision.providers, &decision.routes)?;
             let expires = decision.expires_in_ms.map(|ms| now.saturating_add(ms));
             self.grants.approve(
                 &pending.origin,
@@ -309,6 +326,10 @@ impl Wallet {
                 expires,
                 &mut *self.rng,
             )?;
+            if !decision.routes.is_empty() {
+                self.grants
+                    .merge_routes(&pending.origin, decision.routes.clone())?;
+            }
             self.persistence.mark(Record::Grants, now, 0);
         }
         self.approvals.pending.remove(id);

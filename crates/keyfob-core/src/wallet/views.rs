@@ -10,6 +10,7 @@ use crate::grants::Grant;
 use crate::metering::audit::{DayPoint, UsageSummary};
 use crate::metering::budget::BudgetStatus;
 use crate::metering::{AuditFilter, AuditRecord, GrantPolicy, LocalClock};
+use crate::providers::{self, ProviderInfo};
 use crate::route::Route;
 use crate::CoreError;
 
@@ -61,6 +62,10 @@ pub struct ApprovalProvider {
     pub has_key: Option<bool>,
     /// Whether this caller may already use it.
     pub granted: bool,
+    /// Whether its calls can be routed to another provider.
+    pub routable: bool,
+    /// The route the caller's live grant already has for it.
+    pub route: Option<Route>,
 }
 
 /// What the approval window shows.
@@ -74,6 +79,9 @@ pub struct ApprovalView {
     pub providers: Vec<ApprovalProvider>,
     pub already_granted: Vec<ProviderName>,
     pub expires_at_ms: Option<u64>,
+    /// Providers with a stored key that could serve a provider without one: what the
+    /// window offers as a route (empty while locked).
+    pub route_targets: Vec<ProviderInfo>,
 }
 
 /// A pending approval as the popup lists it.
@@ -93,7 +101,11 @@ pub struct ProviderName {
 }
 
 fn provider_name(id: &str) -> String {
-    crate::providers::find(id).map_or_else(|_| id.to_string(), |p| p.name.to_string())
+    providers::find(id).map_or_else(|_| id.to_string(), |p| p.name.to_string())
+}
+
+fn is_routable(id: &str) -> bool {
+    providers::find(id).is_ok_and(|p| !p.speaks.is_empty())
 }
 
 impl Wallet {
@@ -116,6 +128,8 @@ impl Wallet {
                     required: p.required,
                     has_key: open.map(|o| o.vault.credential_for_provider(&p.id).is_some()),
                     granted: grant.is_some_and(|g| g.allows(&p.id)),
+                    routable: is_routable(&p.id),
+                    route: grant.and_then(|g| g.route_from(&p.id)).cloned(),
                 })
                 .collect(),
             already_granted: grant
@@ -130,6 +144,16 @@ impl Wallet {
                 })
                 .unwrap_or_default(),
             expires_at_ms: grant.and_then(|g| g.expires_at_ms),
+            route_targets: open
+                .map(|o| {
+                    providers::all()
+                        .iter()
+                        .filter(|p| !p.speaks.is_empty())
+                        .filter(|p| o.vault.credential_for_provider(p.id).is_some())
+                        .map(|p| p.info())
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 
@@ -149,6 +173,8 @@ impl Wallet {
                         required: r.required,
                         has_key: None,
                         granted: false,
+                        routable: is_routable(&r.id),
+                        route: None,
                     })
                     .collect(),
                 created_at_ms: p.created_at_ms,

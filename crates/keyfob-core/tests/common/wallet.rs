@@ -256,6 +256,7 @@ impl Harness {
                     approve: true,
                     providers: providers.iter().map(|p| p.to_string()).collect(),
                     expires_in_ms: None,
+                    routes: Vec::new(),
                 };
                 let decided = self
                     .wallet

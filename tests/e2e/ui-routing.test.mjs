@@ -2,7 +2,7 @@
 //   - an app asks for Anthropic and the user has only an OpenAI key: the approval window
 //     offers to serve Anthropic's calls with OpenAI (nothing chosen until the user picks),
 //     the user picks a model, approves, and the app's official Anthropic SDK is answered
-//     by OpenAI with that model;
+//     by OpenAI with that model; its model list (no Anthropic key) is written by the wallet;
 //   - the site's card in the Sites tab shows the route; "Edit routes" changes its model
 //     rules (a bad model name is refused in place), and removing the route makes the same
 //     call fail as PROVIDER_KEY_MISSING (there is no Anthropic key), with nothing sent.
@@ -97,6 +97,17 @@ describe('wallet UI: routes', () => {
     assert.equal(JSON.parse(call.bodyText).model, 'gpt-4o-mini');
     assert.equal(call.headers.authorization, `Bearer ${OPENAI_KEY}`);
     assert.equal(h.mock.calls(PROVIDER_HOSTS.anthropic).length, 0);
+
+    // The SDK's model list, with no Anthropic key: written by the wallet, nothing sent.
+    const sent = h.mock.requests.length;
+    const models = await page.evaluate(async () => {
+      const { Anthropic } = window.SDK;
+      const client = new Anthropic({ apiKey: session.sessionKey, fetch: session.createFetch('anthropic'), dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const page = await client.models.list();
+      return page.data.map((m) => [m.type, m.id]);
+    });
+    assert.deepEqual(models, [['model', 'gpt-4o-mini']]);
+    assert.equal(h.mock.requests.length, sent, 'the model list went upstream');
   });
 
   test('the site card shows the route; Edit routes changes its rules and refuses a bad one in place', async () => {

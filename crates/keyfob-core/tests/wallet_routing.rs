@@ -14,6 +14,7 @@ use keyfob_core::route::ir::{ErrorKind, Part, StopReason, StreamEvent};
 use keyfob_core::route::{decode_error, decode_request, decode_response, stream_decoder, Dialect};
 use keyfob_core::wallet::charge::End;
 use keyfob_core::wallet::commands::{After, Answer as Reply, Command, Step};
+use keyfob_core::wallet::request::Step as Next;
 use keyfob_core::wallet::Record;
 use keyfob_core::CoreError;
 use serde_json::{json, Value};
@@ -458,20 +459,61 @@ fn a_route_to_a_provider_without_a_key_is_provider_key_missing() {
 #[test]
 fn other_calls_go_to_the_called_provider_or_are_refused_without_its_key() {
     let mut h = anthropic_served_by_openai();
-    let models = Call::get("anthropic", "https://api.anthropic.com/v1/models");
-    let out = h.call_routed(&models, &Answer::json(b"{\"data\":[]}"));
+    let count = Call::post(
+        "anthropic",
+        "https://api.anthropic.com/v1/messages/count_tokens",
+        b"{}",
+    );
+    let out = h.call_routed(&count, &Answer::json(b"{\"input_tokens\":1}"));
     let Some(CoreError::RouteUnsupported(why)) = &out.outcome.refused else {
         panic!("refused: {:?}", out.outcome.refused);
     };
-    assert!(why.contains("/v1/models"), "{why}");
+    assert!(why.contains("/v1/messages/count_tokens"), "{why}");
     assert!(out.outcome.sent.is_none());
     h.add_key("anthropic", ANTHROPIC_KEY);
+    let models = Call::get("anthropic", "https://api.anthropic.com/v1/models");
     let out = h.call_routed(&models, &Answer::json(b"{\"data\":[]}"));
     let sent = out.outcome.sent.expect("sent to Anthropic itself");
     assert_eq!(sent.1, "https://api.anthropic.com/v1/models");
     assert_eq!(header(&sent, "x-api-key"), Some(ANTHROPIC_KEY));
     assert!(out.head.is_none(), "not routed: the answer goes as it is");
     assert_eq!(out.outcome.record.expect("audited").routed, None);
+}
+
+#[test]
+fn without_a_key_for_the_app_its_model_list_is_written_by_the_wallet() {
+    let mut h = anthropic_served_by_openai();
+    let (_, step) = h.begin(&Call::get(
+        "anthropic",
+        "https://api.anthropic.com/v1/models",
+    ));
+    let Next::Answer(answer) = step else {
+        panic!("not answered locally: {step:?}");
+    };
+    assert_eq!(
+        (answer.status, answer.content_type),
+        (200, "application/json")
+    );
+    let list: Value = serde_json::from_slice(&answer.body).expect("json");
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["gpt-4o-mini"],
+        "the served model, in Anthropic's shape"
+    );
+    assert_eq!(list["data"][0]["type"], "model");
+    // A POST to the same path is not a model list.
+    let (_, step) = h.begin(&Call::post(
+        "anthropic",
+        "https://api.anthropic.com/v1/models",
+        b"{}",
+    ));
+    assert!(matches!(step, Next::Refuse(_)), "{step:?}");
 }
 
 #[test]

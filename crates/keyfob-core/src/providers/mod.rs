@@ -222,6 +222,18 @@ impl Provider {
         })
     }
 
+    /// The dialect whose model list `GET path` asks for (`/v1/models`,
+    /// `/v1beta/models`), if it is one.
+    pub fn model_list_dialect(&self, method: &str, path: &str) -> Option<crate::route::Dialect> {
+        if method != "GET" {
+            return None;
+        }
+        self.speaks.iter().find_map(|speaks| {
+            let rest = speaks.roots().find_map(|root| path.strip_prefix(root))?;
+            (rest == "models").then_some(speaks.dialect)
+        })
+    }
+
     /// The model a request to `path` names in its path, where this provider takes it
     /// from there.
     pub fn model_in_path(&self, path: &str) -> Option<String> {

@@ -17,6 +17,7 @@ pub mod anthropic;
 pub mod config;
 pub mod gemini;
 pub mod ir;
+pub mod models;
 pub mod openai_chat;
 pub mod openai_responses;
 

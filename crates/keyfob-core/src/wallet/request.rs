@@ -32,7 +32,7 @@ use litemap::LiteMap;
 use zeroize::Zeroize;
 
 use super::caller::Caller;
-use super::route_step::Routing;
+use super::route_step::{RouteCall, Routing};
 use super::store::Record;
 use super::Wallet;
 use crate::metering::body_scan::BodyReader;
@@ -80,6 +80,23 @@ pub enum Step {
     Send(Upstream),
     /// Answer the caller with this error. The exchange is over.
     Refuse(CoreError),
+    /// Answer the caller with this, written by the wallet; nothing goes upstream (a
+    /// routed provider's model list). The exchange is over.
+    Answer(LocalAnswer),
+}
+
+/// An answer the wallet writes itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalAnswer {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+/// What the checks before the body lead to.
+enum Authorised {
+    Open(Box<Exchange>),
+    Answered(LocalAnswer),
 }
 
 /// The exact upstream request.
@@ -240,7 +257,8 @@ impl Wallet {
         self.exchanges.next += 1;
         let id = ExchangeId(self.exchanges.next);
         let exchange = match self.authorise(caller, head, clock) {
-            Ok(exchange) => exchange,
+            Ok(Authorised::Open(exchange)) => *exchange,
+            Ok(Authorised::Answered(answer)) => return (id, Step::Answer(answer)),
             Err(error) => return (id, Step::Refuse(error)),
         };
         self.touch(clock.now_ms);
@@ -268,7 +286,7 @@ impl Wallet {
         caller: &Caller,
         head: &RequestHead<'_>,
         clock: &LocalClock,
-    ) -> Result<Exchange, CoreError> {
+    ) -> Result<Authorised, CoreError> {
         let provider = providers::find(head.provider)?;
         let origin = caller.grant_key();
         let presented = head
@@ -283,13 +301,17 @@ impl Wallet {
             clock.now_ms,
         )?;
         if let Some(route) = grant.route_from(provider.id) {
-            if let Some((routing, served)) = self.route_call(head, provider, route)? {
-                let path = routing.app_path.clone();
-                return Ok(Exchange {
-                    has_body: true,
-                    routing: Some(Box::new(routing)),
-                    ..Exchange::opened(caller, served, &grant.policy, path, clock.now_ms)
-                });
+            match self.route_call(head, provider, route)? {
+                RouteCall::Own => {}
+                RouteCall::Answered(answer) => return Ok(Authorised::Answered(answer)),
+                RouteCall::Routed(routing, served) => {
+                    let path = routing.app_path.clone();
+                    return Ok(Authorised::Open(Box::new(Exchange {
+                        has_body: true,
+                        routing: Some(routing),
+                        ..Exchange::opened(caller, served, &grant.policy, path, clock.now_ms)
+                    })));
+                }
             }
         }
         let credential = self
@@ -310,13 +332,13 @@ impl Wallet {
             .map(|(_, v)| v.as_str());
         let path = path_of(&planned.url);
         let rewritable = request_body::may_add_include_usage(provider.id, &path);
-        Ok(Exchange {
+        Ok(Authorised::Open(Box::new(Exchange {
             has_body: head.has_body,
             plan: Some(planned),
             reader: head.has_body.then(|| BodyReader::new(content_type)),
             body_copy: (head.has_body && rewritable).then(Vec::new),
             ..Exchange::opened(caller, provider, &grant.policy, path, clock.now_ms)
-        })
+        })))
     }
 
     /// Whether the body reader still needs bytes (the glue may stop copying them in).

@@ -19,7 +19,7 @@
 //! Response side: [`super::route_reply`] (`Wallet::routed_head`, `routed_body`,
 //! `routed_end`, `routed_status`).
 
-use super::request::{ExchangeId, RequestHead};
+use super::request::{ExchangeId, LocalAnswer, RequestHead};
 use super::route_reply::Reply;
 pub use super::route_reply::RoutedHead;
 use super::Wallet;
@@ -60,15 +60,26 @@ pub(super) struct Routing {
     pub(super) final_status: Option<u16>,
 }
 
+/// Where a call under a route goes.
+pub(super) enum RouteCall {
+    /// To the app's own provider, as if there were no route (it is not a generation
+    /// call, and there is a key for that provider).
+    Own,
+    /// To the serving provider, translated.
+    Routed(Box<Routing>, &'static Provider),
+    /// Nowhere: the wallet answers it (the model list, when there is no key for the
+    /// app's provider; [`route::models`]).
+    Answered(LocalAnswer),
+}
+
 impl Wallet {
-    /// A call from an app to `app` under `route`: `None` when it is not a generation
-    /// call and goes to `app` itself (there is a key for it).
+    /// A call from an app to `app` under `route`.
     pub(super) fn route_call(
         &self,
         head: &RequestHead<'_>,
         app: &'static Provider,
         route: &Route,
-    ) -> Result<Option<(Routing, &'static Provider)>, CoreError> {
+    ) -> Result<RouteCall, CoreError> {
         let vault = &self.open()?.vault;
         let app_key = vault.credential_for_provider(app.id);
         let page = PageRequest {
@@ -96,9 +107,15 @@ impl Wallet {
         let url = url::Url::parse(head.url).map_err(|_| bad_url())?;
         let path = url.path().to_string();
         let Some((app_dialect, app_endpoint)) = app.generation_endpoint(&path, url.query()) else {
-            return match app_key {
-                Some(_) => Ok(None),
-                None => Err(CoreError::RouteUnsupported(format!(
+            let list = app.model_list_dialect(&method, &path);
+            return match (app_key, list) {
+                (Some(_), _) => Ok(RouteCall::Own),
+                (None, Some(dialect)) => Ok(RouteCall::Answered(LocalAnswer {
+                    status: 200,
+                    content_type: "application/json",
+                    body: route::models::model_list_body(dialect, route),
+                })),
+                (None, None) => Err(CoreError::RouteUnsupported(format!(
                     "{path} (only generation calls are routed, and there is no {} key)",
                     app.name
                 ))),
@@ -148,7 +165,7 @@ impl Wallet {
             reply: Reply::Waiting,
             final_status: None,
         };
-        Ok(Some((routing, served)))
+        Ok(RouteCall::Routed(Box::new(routing), served))
     }
 
     /// For a routed exchange: translates the buffered body, plans the served request

@@ -7,7 +7,9 @@ use std::cell::{Cell, RefCell};
 use js_sys::Uint8Array;
 use keyfob_core::request::limits::MAX_BODY_FRAMES;
 use keyfob_core::wallet::charge::End;
-use keyfob_core::wallet::request::{ExchangeId, RequestHead, Step, Upstream, UpstreamBody};
+use keyfob_core::wallet::request::{
+    ExchangeId, LocalAnswer, RequestHead, Step, Upstream, UpstreamBody,
+};
 use keyfob_core::wallet::Caller;
 use keyfob_core::CoreError;
 use wasm_bindgen::prelude::*;
@@ -115,6 +117,10 @@ impl Exchange {
         loop {
             step = match step {
                 Step::Refuse(error) => return Err(error.into()),
+                Step::Answer(answer) => {
+                    self.answer(&answer);
+                    return Ok(());
+                }
                 Step::ReadBody => {
                     let complete = chrome::settled(&self.body_done.promise).await;
                     if complete.and_then(|v| v.as_bool()) != Some(true) || self.closed.get() {
@@ -222,6 +228,29 @@ impl Exchange {
             ("t", "error".into()),
             ("status", error.http_status().into()),
             ("body", error.to_json_body().into()),
+        ]);
+    }
+
+    /// The wallet's own answer, whole: head, body and end in one frame.
+    fn answer(&self, answer: &LocalAnswer) {
+        if self.closed.get() {
+            return;
+        }
+        self.closed.set(true);
+        let headers = js_sys::Array::of1(&js_sys::Array::of2(
+            &"content-type".into(),
+            &answer.content_type.into(),
+        ));
+        self.post(&[
+            ("t", "head".into()),
+            ("status", answer.status.into()),
+            ("statusText", "".into()),
+            ("headers", headers.into()),
+            (
+                "b",
+                Uint8Array::from(answer.body.as_slice()).to_base64().into(),
+            ),
+            ("end", JsValue::TRUE),
         ]);
     }
 

@@ -11,6 +11,7 @@ import { measureColdStart } from './coldstart.mjs';
 import { measureConcurrency } from './concurrency.mjs';
 import { measureLatency } from './latency.mjs';
 import { measureMemory } from './memory.mjs';
+import { measureRouting } from './routing.mjs';
 import { measureSize } from './size.mjs';
 import { measureStreaming } from './streaming.mjs';
 import { measureUnlock } from './unlock.mjs';
@@ -72,6 +73,7 @@ try {
   rows.push(...(await section('memory', () => measureMemory(h, page, { n: q(100, 1000) }))));
   rows.push(...(await section('latency', () => measureLatency(page, q({ pairs: 50, trend: 300 }, {})))));
   rows.push(...(await section('streaming', () => measureStreaming(page, q({ n: 20, bytes: 2 << 20, runs: 1 }, {})))));
+  rows.push(...(await section('routing', () => measureRouting(page, wallet, q({ n: 30, runs: 1 }, {})))));
   rows.push(...(await section('upload', () => measureUpload(page, q({ bytes: 2 << 20, runs: 2 }, {})))));
   rows.push(...(await section('concurrency', () => measureConcurrency(h, q({ rounds: 1 }, {})))));
   rows.push(...(await section('cold start', () => measureColdStart(h, page, q({ runs: 2 }, {})))));

@@ -2,8 +2,10 @@
 // the page and the site's route set for the case: the Anthropic SDK served by Gemini, the
 // openai SDK's Responses API served by Anthropic and its chat stream by Gemini,
 // @google/genai served by Anthropic and by OpenAI, and the `ai` SDK's Anthropic provider
-// served by OpenAI. For each: the SDK's own answer shape (whole and streamed), and the
-// served provider alone was called, with its own key, the mapped model, and no other key.
+// served by OpenAI; a tool call round trip with streamed arguments (Anthropic SDK and
+// @google/genai, served by OpenAI) and a base64 image. For each: the SDK's own answer
+// shape (whole and streamed), and the served provider alone was called, with its own
+// key, the mapped model, and no other key.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startHarness } from './lib/fixture.mjs';
@@ -197,6 +199,95 @@ describe('routing: more SDK pairs', () => {
     assert.equal(out.streamFinish, 'stop');
     assertServedBy('ai-an-oa', 'openai', { path: /^\/v1\/chat\/completions$/, model: 'gpt-4o-mini' });
     assertServedBy('ai-an-oa-stream', 'openai', { path: /^\/v1\/chat\/completions$/, model: 'gpt-4o-mini' });
+  });
+
+  test('a tool call round trip with streamed arguments: the Anthropic SDK and @google/genai, both served by OpenAI', async () => {
+    await setRoutes([
+      { from: 'anthropic', to: 'openai', models: [{ pattern: 'claude-*', model: 'gpt-4o-mini' }] },
+      { from: 'gemini', to: 'openai', models: [{ pattern: 'gemini-*', model: 'gpt-4o-mini' }] },
+    ]);
+    const p = { an: prompt('tool-an'), gm: prompt('tool-gm') };
+    const out = await page.evaluate(async (p) => {
+      const { Anthropic, GoogleGenAI } = window.SDK;
+      const client = new Anthropic({ apiKey: session.sessionKey, fetch: session.createFetch('anthropic'), dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const tools = [{ name: 'get_weather', description: 'The weather in a city', input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }];
+      const ask = { role: 'user', content: `call:get_weather ${p.an}` };
+      const stream = client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 64, tools, messages: [ask] });
+      let jsonDeltas = 0;
+      stream.on('inputJson', () => {
+        jsonDeltas += 1;
+      });
+      const first = await stream.finalMessage();
+      const use = first.content.find((b) => b.type === 'tool_use');
+      const second = await client.messages.create({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 64,
+        tools,
+        messages: [ask, { role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: 'sunny, 21 C' }] }],
+      });
+
+      const genai = new GoogleGenAI({ apiKey: session.sessionKey, httpOptions: { fetch: session.createFetch('gemini') } });
+      const config = { tools: [{ functionDeclarations: [{ name: 'get_weather', description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }] }] };
+      const user = { role: 'user', parts: [{ text: `call:get_weather ${p.gm}` }] };
+      let call = null;
+      let modelTurn = null;
+      for await (const chunk of await genai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: [user], config })) {
+        call = chunk.functionCalls?.[0] ?? call;
+        modelTurn = chunk.candidates?.[0]?.content ?? modelTurn;
+      }
+      const answer = await genai.models.generateContent({
+        model: 'gemini-2.5-flash',
+        config,
+        contents: [user, { role: 'model', parts: [{ functionCall: call }] }, { role: 'user', parts: [{ functionResponse: { id: call.id, name: call.name, response: { result: 'rainy, 9 C' } } }] }],
+      });
+      return {
+        an: { stop: first.stop_reason, name: use?.name, input: use?.input, id: use?.id, jsonDeltas, final: second.content[0]?.text, finalStop: second.stop_reason },
+        gm: { name: call?.name, args: call?.args, final: answer.text },
+      };
+    }, p);
+    assert.equal(out.an.stop, 'tool_use');
+    assert.equal(out.an.name, 'get_weather');
+    assert.deepEqual(out.an.input, { city: 'Paris' });
+    assert.ok(out.an.jsonDeltas >= 2, `the arguments arrived in ${out.an.jsonDeltas} piece(s)`);
+    assert.equal(out.an.final, 'tool said: sunny, 21 C');
+    assert.equal(out.an.finalStop, 'end_turn');
+    assert.equal(out.gm.name, 'get_weather');
+    assert.deepEqual(out.gm.args, { city: 'Paris' });
+    assert.match(out.gm.final, /^tool said: .*rainy, 9 C/);
+
+    // The second request carried OpenAI's own call id back, on the call and on its result.
+    for (const tag of ['tool-an', 'tool-gm']) {
+      const calls = callsWith(tag);
+      assert.deepEqual(calls.map((c) => c.provider), ['openai', 'openai'], `calls for ${tag}`);
+      const [firstBody, secondBody] = calls.map((c) => JSON.parse(c.bodyText));
+      assert.equal(firstBody.tools[0].function.name, 'get_weather');
+      const assistant = secondBody.messages.find((m) => m.role === 'assistant');
+      const result = secondBody.messages.find((m) => m.role === 'tool');
+      assert.match(assistant.tool_calls[0].id, /^call_mock\d+$/, JSON.stringify(assistant));
+      assert.equal(result.tool_call_id, assistant.tool_calls[0].id);
+      assert.equal(assistant.tool_calls[0].function.name, 'get_weather');
+    }
+  });
+
+  test('an image (base64) from the Anthropic SDK reaches OpenAI as an image_url data URL', async () => {
+    await setRoutes([{ from: 'anthropic', to: 'openai', models: [{ pattern: 'claude-*', model: 'gpt-4o-mini' }] }]);
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    const text = prompt('image-an');
+    const out = await page.evaluate(async ({ png, text }) => {
+      const { Anthropic } = window.SDK;
+      const client = new Anthropic({ apiKey: session.sessionKey, fetch: session.createFetch('anthropic'), dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const msg = await client.messages.create({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 64,
+        messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } }, { type: 'text', text }] }],
+      });
+      return msg.content[0]?.text;
+    }, { png, text });
+    assert.equal(out, replyText(text));
+    const [call] = callsWith('image-an');
+    const parts = JSON.parse(call.bodyText).messages.at(-1).content;
+    assert.deepEqual(parts.find((p) => p.type === 'image_url')?.image_url?.url, `data:image/png;base64,${png}`, JSON.stringify(parts));
+    assert.equal(parts.find((p) => p.type === 'text')?.text, text);
   });
 
   test('the audit names each served provider and model', async () => {

@@ -1,5 +1,6 @@
 // OpenAI on the mock: chat completions, responses, models, files (multipart) and speech.
 import { streamBulk } from './bulk.mjs';
+import { openaiToolAnswer, toolTurn } from './tools.mjs';
 import { lastText, parseMultipart, providerError, replyText, requestId, send, sendJson, sha256, speechBytes, streamSse, tokens } from './wire.mjs';
 
 
@@ -44,6 +45,8 @@ function openaiChat(ctx, body) {
   const id = `chatcmpl-mock${ctx.record.id}`;
   const created = 1700000000;
   const usage = openaiUsage(prompt, text);
+  const turn = toolTurn(body);
+  if (turn) return openaiToolAnswer(ctx, body, turn, { id, created, model, usage });
   if (!body.stream) {
     ctx.record.route = 'openai.chat';
     return sendJson(ctx, 200, {

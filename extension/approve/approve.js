@@ -97,7 +97,7 @@ function renderChoice() {
       const status = p.hasKey !== false
         ? h('span', { class: 'key-status ok' }, 'Key stored')
         : p.route
-          ? h('span', { class: 'key-status ok' }, `Served by ${routeText(p.route, names)}`)
+          ? h('span', { class: 'key-status ok' }, `Served by ${routeText(p.route, names, approval.routeTargets)}`)
           : h('span', { class: 'key-status missing' }, 'No key stored');
       const add = p.hasKey === false
         ? h('button', { type: 'button', class: 'small link', 'aria-expanded': String(openAdd === p.id), onclick: () => toggleAdd(p.id) }, 'Add a key', h('span', { class: 'sr-only' }, ` for ${p.name}`))

@@ -113,7 +113,7 @@ function card(grant, usage, app, rerender) {
       : null,
     h('p', { class: 'meta limits-summary' }, summary ? `Limits: ${summary}` : 'No limits: any model, no budget.'),
     routed.length
-      ? h('ul', { class: 'meta routes-summary', 'aria-label': 'Routes' }, ...routed.map((r) => h('li', {}, `Routed: ${routeText(r, app.names)}`)))
+      ? h('ul', { class: 'meta routes-summary', 'aria-label': 'Routes' }, ...routed.map((r) => h('li', {}, `Routed: ${routeText(r, app.names, app.providers)}`)))
       : null,
     h('div', { class: 'actions' }, edit, limits, routes, revoke),
   );

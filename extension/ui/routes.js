@@ -6,11 +6,15 @@ import { h, srOnly } from './kit.js';
 
 let lists = 0;
 
-/** `Anthropic → OpenAI (claude-* → gpt-4o-mini)`. */
-export function routeText(route, names) {
+/**
+ * `Anthropic → OpenAI (claude-* → gpt-4o-mini)`, with the API when the route names one
+ * (its label from `providers`, the engine's provider list).
+ */
+export function routeText(route, names, providers = []) {
   const name = (id) => names[id] ?? id;
   const rules = route.models.map((r) => `${r.pattern} → ${r.model}`).join(', ');
-  return `${name(route.from)} → ${name(route.to)}${rules ? ` (${rules})` : ' (same model names)'}`;
+  const api = route.via && (providers.find((p) => p.id === route.to)?.apis?.find((a) => a.dialect === route.via)?.label ?? route.via);
+  return `${name(route.from)} → ${name(route.to)}${api ? ` ${api}` : ''}${rules ? ` (${rules})` : ' (same model names)'}`;
 }
 
 /** A model text field suggesting `models` (the served provider's priced chat models). */
@@ -93,6 +97,18 @@ export function routeEditor({ grant, providers }) {
     const from = pick(`route-${n}-from`, fromChoices, route.from, `Route ${n}: calls to`);
     const to = pick(`route-${n}-to`, routable, route.to, `Route ${n}: served by`);
     const modelsOf = () => routable.find((p) => p.id === to.value)?.models ?? [];
+    // The served provider's API, where it has more than one (OpenAI: Chat or Responses).
+    const via = h('select', { id: `route-${n}-via`, 'aria-label': `Route ${n}: through the API` });
+    const viaField = h('span', { class: 'route-via' }, h('span', {}, 'through'), via);
+    const showApis = (chosen) => {
+      const apis = routable.find((p) => p.id === to.value)?.apis ?? [];
+      via.replaceChildren(
+        h('option', { value: '' }, 'its usual API'),
+        ...apis.map((a) => h('option', { value: a.dialect, selected: a.dialect === chosen }, a.label)),
+      );
+      viaField.hidden = apis.length < 2;
+    };
+    showApis(route.via);
     const rules = h('ul', { class: 'rule-list' });
     const ruleRows = [];
     const addRule = (rule = { pattern: '', model: '' }) => {
@@ -109,12 +125,15 @@ export function routeEditor({ grant, providers }) {
       return entry;
     };
     for (const rule of route.models) addRule(rule);
-    to.addEventListener('change', () => ruleRows.forEach((r) => r.model.suggest(modelsOf())));
+    to.addEventListener('change', () => {
+      ruleRows.forEach((r) => r.model.suggest(modelsOf()));
+      showApis(null);
+    });
     const row = { removed: false };
     const element = h(
       'li',
       { class: 'route' },
-      h('div', { class: 'row' }, h('span', {}, 'Calls to'), from, h('span', {}, 'are served by'), to),
+      h('div', { class: 'row wrap' }, h('span', {}, 'Calls to'), from, h('span', {}, 'are served by'), to, viaField),
       rules,
       h(
         'div',
@@ -128,6 +147,7 @@ export function routeEditor({ grant, providers }) {
       read: () => ({
         from: from.value,
         to: to.value,
+        ...(via.value && !viaField.hidden ? { via: via.value } : {}),
         models: ruleRows
           .filter((r) => !r.removed)
           .map((r) => ({ pattern: r.pattern.value.trim(), model: r.model.input.value.trim() }))

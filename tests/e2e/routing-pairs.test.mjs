@@ -1,5 +1,6 @@
 // More routed pairs through the real extension, each with the official SDK unchanged in
-// the page and the site's route set for the case: the Anthropic SDK served by Gemini, the
+// the page and the site's route set for the case: the Anthropic SDK served by Gemini and
+// by OpenAI Responses (a route `via` that API), the
 // openai SDK's Responses API served by Anthropic and its chat stream by Gemini,
 // @google/genai served by Anthropic and by OpenAI, and the `ai` SDK's Anthropic provider
 // served by OpenAI; a tool call round trip with streamed arguments (Anthropic SDK and
@@ -98,6 +99,31 @@ describe('routing: more SDK pairs', () => {
     assertServedBy('an-gm-stream', 'gemini', { path: /^\/v1beta\/models\/gemini-2\.5-flash:streamGenerateContent$/ });
     const body = JSON.parse(callsWith('an-gm-create')[0].bodyText);
     assert.equal(body.systemInstruction?.parts?.[0]?.text, 'be brief', 'the system prompt became Gemini\'s systemInstruction');
+  });
+
+  test('the Anthropic SDK served by OpenAI Responses (a route via that API), whole and streamed', async () => {
+    await setRoutes([{ from: 'anthropic', to: 'openai', via: 'open_ai_responses', models: [{ pattern: 'claude-*', model: 'gpt-4o-mini' }] }]);
+    const p = { create: prompt('an-resp-create'), stream: prompt('an-resp-stream') };
+    const out = await page.evaluate(async (p) => {
+      const { Anthropic } = window.SDK;
+      const client = new Anthropic({ apiKey: session.sessionKey, fetch: session.createFetch('anthropic'), dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const msg = await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: p.create }] });
+      const stream = client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: p.stream }] });
+      let deltas = '';
+      stream.on('text', (t) => {
+        deltas += t;
+      });
+      const final = await stream.finalMessage();
+      return { create: msg.content[0]?.text, stop: msg.stop_reason, usage: msg.usage, deltas, finalStop: final.stop_reason, finalTokens: final.usage?.output_tokens };
+    }, p);
+    assert.equal(out.create, replyText(p.create));
+    assert.equal(out.stop, 'end_turn');
+    assert.ok(out.usage.output_tokens > 0, JSON.stringify(out.usage));
+    assert.equal(out.deltas, replyText(p.stream));
+    assert.equal(out.finalStop, 'end_turn');
+    assert.ok(out.finalTokens > 0, 'the streamed answer carried usage');
+    assertServedBy('an-resp-create', 'openai', { path: /^\/v1\/responses$/, model: 'gpt-4o-mini' });
+    assertServedBy('an-resp-stream', 'openai', { path: /^\/v1\/responses$/, model: 'gpt-4o-mini' });
   });
 
   test('the openai SDK: Responses served by Anthropic, and a chat stream served by Gemini', async () => {
@@ -293,10 +319,10 @@ describe('routing: more SDK pairs', () => {
   test('the audit names each served provider and model', async () => {
     const records = await waitFor(async () => {
       const { records } = await wallet.call('audit.list', { filter: { origin }, limit: 100 });
-      return records.length >= 11 && records; // 2 + 3 + 4 + 2 routed calls above
+      return records.length >= 13 && records; // the routed calls above, at least
     }, { message: 'an audit record for every routed call' });
     const pairs = new Set(records.map((r) => `${r.provider}→${r.routed?.provider}:${r.routed?.model}`));
-    for (const pair of ['anthropic→gemini:gemini-2.5-flash', 'openai→anthropic:claude-haiku-4-5', 'openai→gemini:gemini-2.5-flash', 'gemini→anthropic:claude-haiku-4-5', 'gemini→openai:gpt-4o-mini', 'anthropic→openai:gpt-4o-mini']) {
+    for (const pair of ['anthropic→gemini:gemini-2.5-flash', 'anthropic→openai:gpt-4o-mini', 'openai→anthropic:claude-haiku-4-5', 'openai→gemini:gemini-2.5-flash', 'gemini→anthropic:claude-haiku-4-5', 'gemini→openai:gpt-4o-mini', 'anthropic→openai:gpt-4o-mini']) {
       assert.ok(pairs.has(pair), `no audit record ${pair}: ${[...pairs].join(', ')}`);
     }
     assert.ok(records.every((r) => r.status === 200), JSON.stringify(records.map((r) => r.status)));

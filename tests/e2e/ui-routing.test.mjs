@@ -135,17 +135,25 @@ describe('wallet UI: routes', () => {
     assert.deepEqual((await routesOf())[0].models, [{ pattern: '*', model: 'gpt-4o-mini' }], 'a refused edit changed the grant');
 
     await dialog.getByLabel('Route 1, rule 2: served model').fill('gpt-4o-mini');
+    // OpenAI serves two APIs: the user picks Responses.
+    const via = dialog.getByLabel('Route 1: through the API');
+    assert.deepEqual(await via.locator('option').allInnerTexts(), ['its usual API', 'Chat Completions', 'Responses']);
+    await via.selectOption('open_ai_responses');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    await expectValue(() => siteCard().locator('.routes-summary').innerText(), 'Routed: Anthropic → OpenAI (claude-haiku-* → gpt-4o, claude-* → gpt-4o-mini)');
-    assert.deepEqual((await routesOf())[0].models, [
+    await expectValue(() => siteCard().locator('.routes-summary').innerText(), 'Routed: Anthropic → OpenAI Responses (claude-haiku-* → gpt-4o, claude-* → gpt-4o-mini)');
+    const [saved] = await routesOf();
+    assert.equal(saved.via, 'open_ai_responses');
+    assert.deepEqual(saved.models, [
       { pattern: 'claude-haiku-*', model: 'gpt-4o' },
       { pattern: 'claude-*', model: 'gpt-4o-mini' },
     ]);
 
     const out = await ask(prompt('ui-edited'));
     assert.equal(out.ok, true, JSON.stringify(out));
-    assert.equal(JSON.parse(openaiCalls('ui-edited')[0].bodyText).model, 'gpt-4o-mini', 'claude-sonnet-4-5 took the second rule');
+    const [edited] = openaiCalls('ui-edited');
+    assert.equal(edited.path, '/v1/responses', 'the route did not go through Responses');
+    assert.equal(JSON.parse(edited.bodyText).model, 'gpt-4o-mini', 'claude-sonnet-4-5 took the second rule');
   });
 
   test('removing the route in the dialog: the call has no key to go to and nothing is sent', async () => {

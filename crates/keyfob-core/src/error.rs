@@ -36,6 +36,8 @@ pub enum CoreError {
     SessionInvalid,
     #[error("this site has not been approved in Keyfob")]
     OriginNotApproved,
+    #[error("the client token is missing, wrong or revoked; run `keyfob login`")]
+    ClientTokenInvalid,
     #[error("this site may not use provider {0}")]
     ProviderNotGranted(String),
     #[error("unknown provider {0}")]
@@ -100,6 +102,7 @@ impl CoreError {
             Self::RandomUnavailable => "RANDOM_UNAVAILABLE",
             Self::SessionInvalid => "SESSION_INVALID",
             Self::OriginNotApproved => "ORIGIN_NOT_APPROVED",
+            Self::ClientTokenInvalid => "CLIENT_TOKEN_INVALID",
             Self::ProviderNotGranted(_) => "PROVIDER_NOT_GRANTED",
             Self::UnknownProvider(_) => "UNKNOWN_PROVIDER",
             Self::UrlNotAllowed(_) => "URL_NOT_ALLOWED",
@@ -127,7 +130,10 @@ impl CoreError {
     /// The HTTP status a page sees when this error comes back as a `Response`.
     pub fn http_status(&self) -> u16 {
         match self {
-            Self::SessionInvalid | Self::WrongPassword | Self::GrantExpired => 401,
+            Self::SessionInvalid
+            | Self::WrongPassword
+            | Self::GrantExpired
+            | Self::ClientTokenInvalid => 401,
             Self::ProviderKeyMissing(_) | Self::BudgetExceeded(_) => 402,
             Self::OriginNotApproved
             | Self::ProviderNotGranted(_)

@@ -17,6 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use crate::clients::{client_key, token_matches, ClientInfo, CLIENT_KEY_PREFIX};
 use crate::metering::policy::{self, GrantPolicy};
 use crate::providers::{self, truncate_for_message};
 use crate::random::{make_bytes, RandomSource};
@@ -41,6 +42,9 @@ pub struct Grant {
     /// ([`crate::route::config`]); stored grants from before routing have none.
     #[serde(default)]
     pub routes: Vec<Route>,
+    /// For a local client's grant (keyed `client:<name>`): its name and token verifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientInfo>,
 }
 
 impl Grant {
@@ -65,6 +69,15 @@ impl Grant {
 pub struct GrantBook {
     #[serde(default)]
     grants: BTreeMap<String, Grant>,
+}
+
+/// Checks a grant key: a browser origin (normalised), or `client:<name>` for a local
+/// client ([`crate::clients`]).
+pub fn validate_grant_key(key: &str) -> Result<String, CoreError> {
+    match key.strip_prefix(CLIENT_KEY_PREFIX) {
+        Some(name) => client_key(name),
+        None => validate_origin(key),
+    }
 }
 
 /// Checks and normalises a browser origin.
@@ -100,7 +113,7 @@ pub fn validate_origin(origin: &str) -> Result<String, CoreError> {
 impl GrantBook {
     /// The grant for `origin`, live or not.
     pub fn get(&self, origin: &str) -> Option<&Grant> {
-        self.grants.get(&validate_origin(origin).ok()?)
+        self.grants.get(&validate_grant_key(origin).ok()?)
     }
 
     /// Every grant, sorted by origin.
@@ -118,7 +131,7 @@ impl GrantBook {
         expires_at_ms: Option<u64>,
         rng: &mut dyn RandomSource,
     ) -> Result<&Grant, CoreError> {
-        let origin = validate_origin(origin)?;
+        let origin = validate_grant_key(origin)?;
         let providers = checked_providers(providers)?;
         if expires_at_ms.is_some_and(|exp| exp <= now_ms) {
             return Err(CoreError::InvalidInput("the expiry is in the past".into()));
@@ -141,6 +154,7 @@ impl GrantBook {
                     nonce: make_grant_nonce(rng)?,
                     policy: GrantPolicy::default(),
                     routes: Vec::new(),
+                    client: None,
                 };
                 match entry {
                     Entry::Occupied(old) => {
@@ -157,13 +171,13 @@ impl GrantBook {
 
     /// Removes the grant for `origin`; `true` if there was one.
     pub fn revoke(&mut self, origin: &str) -> bool {
-        validate_origin(origin).is_ok_and(|o| self.grants.remove(&o).is_some())
+        validate_grant_key(origin).is_ok_and(|o| self.grants.remove(&o).is_some())
     }
 
     /// Replaces the granted providers (at least one; revoke to remove them all).
     pub fn set_providers(&mut self, origin: &str, providers: Vec<String>) -> Result<(), CoreError> {
         let providers = checked_providers(providers)?;
-        let key = validate_origin(origin).map_err(|_| CoreError::OriginNotApproved)?;
+        let key = validate_grant_key(origin).map_err(|_| CoreError::OriginNotApproved)?;
         let grant = self
             .grants
             .get_mut(&key)
@@ -177,7 +191,7 @@ impl GrantBook {
 
     /// Replaces the routes of `origin`'s grant (checked first, against its providers).
     pub fn set_routes(&mut self, origin: &str, routes: Vec<Route>) -> Result<(), CoreError> {
-        let key = validate_origin(origin)?;
+        let key = validate_grant_key(origin)?;
         let grant = self
             .grants
             .get_mut(&key)
@@ -219,7 +233,7 @@ impl GrantBook {
     /// Replaces the metering policy of `origin`'s grant (checked first).
     pub fn set_policy(&mut self, origin: &str, policy: GrantPolicy) -> Result<(), CoreError> {
         policy.validate()?;
-        let key = validate_origin(origin)?;
+        let key = validate_grant_key(origin)?;
         let grant = self
             .grants
             .get_mut(&key)
@@ -252,6 +266,33 @@ impl GrantBook {
             presented.unwrap_or(""),
         )?;
         Ok(grant)
+    }
+
+    /// Records which client a `client:<name>` grant belongs to (its token verifier).
+    pub fn set_client(&mut self, key: &str, client: ClientInfo) -> Result<(), CoreError> {
+        let key = validate_grant_key(key)?;
+        let grant = self
+            .grants
+            .get_mut(&key)
+            .ok_or(CoreError::OriginNotApproved)?;
+        grant.client = Some(client);
+        Ok(())
+    }
+
+    /// The client grant whose token `presented` is, live or not. Every client grant is
+    /// checked, so the time taken says nothing about which one matched.
+    pub fn client_by_token(&self, presented: &str) -> Option<&Grant> {
+        let mut found = None;
+        for grant in self.grants.values() {
+            let matches = grant
+                .client
+                .as_ref()
+                .is_some_and(|c| token_matches(presented, &c.token_verifier));
+            if matches {
+                found = Some(grant);
+            }
+        }
+        found
     }
 
     /// Whether `origin` has a grant that has not expired.
@@ -485,6 +526,7 @@ mod tests {
             from: "anthropic".into(),
             to: "openai".into(),
             models: Vec::new(),
+            via: None,
         };
         let res = book.set_routes(SITE, vec![to_openai.clone()]);
         assert_eq!(res, Err(CoreError::OriginNotApproved));
@@ -518,6 +560,7 @@ mod tests {
                 pattern: "*".into(),
                 model: model.into(),
             }],
+            via: None,
         };
         approve(&mut book, &["anthropic", "gemini"], 0, None).expect("ok");
         book.set_routes(

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod autolock;
+pub mod clients;
 pub mod error;
 pub mod random;
 pub mod secret;

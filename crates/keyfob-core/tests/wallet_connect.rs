@@ -226,6 +226,7 @@ fn a_provider_without_a_key_connects_when_the_user_routes_it_to_one_with_a_key()
             pattern: "claude-*".into(),
             model: "gpt-4o-mini".into(),
         }],
+        via: None,
     };
     let clock = h.clock();
     // A route for a provider the user did not approve is refused, and nothing is granted.

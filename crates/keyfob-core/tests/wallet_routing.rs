@@ -753,3 +753,40 @@ fn a_gemini_stream_without_alt_sse_is_not_routed() {
     assert!(served.stream);
     assert_eq!(served.model, "gemini-2.5-flash", "no rule: the app's model");
 }
+
+#[test]
+fn a_route_via_openai_responses_sends_the_anthropic_app_there_and_a_via_the_provider_lacks_is_refused(
+) {
+    let mut h = anthropic_served_by_openai();
+    let refused = set_routes(
+        &mut h,
+        json!([{"from": "anthropic", "to": "openai", "via": "gemini"}]),
+    );
+    let Err(CoreError::InvalidInput(why)) = refused else {
+        panic!("accepted: {refused:?}");
+    };
+    assert!(why.contains("generateContent"), "{why}");
+    set_routes(
+        &mut h,
+        json!([{"from": "anthropic", "to": "openai", "via": "open_ai_responses",
+                "models": [{"pattern": "claude-*", "model": "gpt-4o-mini"}]}]),
+    )
+    .expect("OpenAI serves Responses");
+    let body = anthropic_request(false);
+    let answer = json!({
+        "id": "resp_1", "object": "response", "status": "completed", "model": "gpt-4o-mini",
+        "output": [{"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+                    "content": [{"type": "output_text", "text": "via responses", "annotations": []}]}],
+        "usage": {"input_tokens": 5, "output_tokens": 3, "total_tokens": 8}
+    })
+    .to_string();
+    let out = h.call_routed(&anthropic_call(&body), &Answer::json(answer.as_bytes()));
+    let sent = out.outcome.sent.expect("sent");
+    assert_eq!(sent.1, "https://api.openai.com/v1/responses");
+    let served = decode_request(Dialect::OpenAiResponses, "responses", &sent.3)
+        .expect("the body is OpenAI Responses");
+    assert_eq!(served.model, "gpt-4o-mini");
+    let page: Value = serde_json::from_slice(&out.page).expect("the app's answer");
+    assert_eq!(page["content"][0]["text"], "via responses");
+    assert_eq!(page["type"], "message");
+}

@@ -117,6 +117,15 @@ pub struct ProviderInfo {
     pub routable: bool,
     /// Model ids to suggest when a route is served by it (its priced chat models).
     pub models: Vec<&'static str>,
+    /// The APIs it serves routed calls through, its default first.
+    pub apis: Vec<ApiInfo>,
+}
+
+/// One API a provider serves routed calls through (a route's `via`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiInfo {
+    pub dialect: crate::route::Dialect,
+    pub label: &'static str,
 }
 
 impl Provider {
@@ -141,6 +150,14 @@ impl Provider {
             needs_base_url: self.needs_base_url(),
             routable: !self.speaks.is_empty(),
             models: crate::metering::prices::chat_models(self.id),
+            apis: self
+                .speaks
+                .iter()
+                .map(|s| ApiInfo {
+                    dialect: s.dialect,
+                    label: s.dialect.label(),
+                })
+                .collect(),
         }
     }
 

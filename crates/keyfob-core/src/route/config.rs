@@ -3,8 +3,11 @@
 //! route is checked; a grant holds only routes that passed it.
 //!
 //! Invariants: both providers are known and speak a routing dialect; `from` differs
-//! from `to` and is one of the grant's providers; at most one route per `from`; sizes
-//! are bounded. The served model is the first matching rule's, else the app's own.
+//! from `to` and is one of the grant's providers; at most one route per `from`; `via`,
+//! when set, is an API `to` serves; sizes are bounded. The served model is the first
+//! matching rule's, else the app's own.
+
+use super::Dialect;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +32,10 @@ pub struct Route {
     /// Which served model answers for which requested one (first match wins).
     #[serde(default)]
     pub models: Vec<ModelRule>,
+    /// Which of `to`'s APIs serves (OpenAI: Chat Completions or Responses); unset, the
+    /// app's own dialect if `to` speaks it, else `to`'s first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Dialect>,
 }
 
 /// `pattern` is an exact model name, or a prefix ending in `*`.
@@ -83,6 +90,13 @@ pub fn validate_routes(granted: &[String], routes: &[Route]) -> Result<(), CoreE
         if from.id == to.id {
             return invalid(format!("a route from {} to itself", from.name));
         }
+        if let Some(via) = route.via.filter(|d| to.speaks(*d).is_none()) {
+            return invalid(format!(
+                "{} does not serve the {} API",
+                to.name,
+                via.label()
+            ));
+        }
         if !granted.iter().any(|g| g == from.id) {
             return Err(CoreError::ProviderNotGranted(from.id.to_string()));
         }
@@ -132,6 +146,7 @@ mod tests {
             from: from.into(),
             to: to.into(),
             models: Vec::new(),
+            via: None,
         }
     }
 

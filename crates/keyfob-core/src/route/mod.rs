@@ -50,6 +50,16 @@ impl Dialect {
         Dialect::Gemini,
     ];
 
+    /// The API's name, as people know it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Dialect::Anthropic => "Messages",
+            Dialect::OpenAiChat => "Chat Completions",
+            Dialect::OpenAiResponses => "Responses",
+            Dialect::Gemini => "generateContent",
+        }
+    }
+
     /// Whether `endpoint` (below the API root, without its query) is one of this
     /// dialect's generation endpoints: the only calls a route translates.
     pub fn is_generation(self, endpoint: &str) -> bool {

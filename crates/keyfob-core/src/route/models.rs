@@ -72,6 +72,7 @@ mod tests {
                 rule("claude-*", "gpt-4o"),
                 rule("claude-opus-4-5", "gpt-4o"),
             ],
+            via: None,
         }
     }
 

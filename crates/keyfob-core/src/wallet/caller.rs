@@ -14,6 +14,27 @@ use crate::CoreError;
 pub enum Caller {
     /// A web page, by its normalised origin.
     Site { origin: String },
+    /// A local client whose token the wallet verified ([`crate::clients`]).
+    Client(ClientCaller),
+}
+
+/// A local client, as only [`super::Wallet::client_caller`] makes one: holding a value
+/// of this type means the client's token was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCaller {
+    /// `client:<name>`.
+    key: String,
+}
+
+impl ClientCaller {
+    pub(crate) fn verified(key: String) -> Self {
+        Self { key }
+    }
+
+    /// The name the user approved.
+    pub fn name(&self) -> &str {
+        crate::clients::client_name_of(&self.key).unwrap_or_default()
+    }
 }
 
 impl Caller {
@@ -36,7 +57,13 @@ impl Caller {
     pub fn grant_key(&self) -> &str {
         match self {
             Caller::Site { origin } => origin,
+            Caller::Client(client) => &client.key,
         }
+    }
+
+    /// Whether the caller is a local client (authenticated by its token, not a session key).
+    pub fn is_client(&self) -> bool {
+        matches!(self, Caller::Client(_))
     }
 
     /// How the caller is named in the audit log and the approval window.

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::caller::Caller;
 use super::store::Record;
 use super::Wallet;
+use crate::clients::ClientInfo;
 use crate::grants::Grant;
 use crate::metering::LocalClock;
 use crate::providers;
@@ -58,6 +59,9 @@ pub struct PendingApproval {
     pub providers: Vec<RequestedProvider>,
     pub window_id: Option<i32>,
     pub created_at_ms: u64,
+    /// A local client logging in: its name and the verifier of the token it will get.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientInfo>,
 }
 
 /// Pending connect approvals (stored in session storage).
@@ -156,8 +160,20 @@ impl Wallet {
                 .session_with_keys(caller, requested)
                 .map(ConnectStep::Connected);
         }
-        let origin = caller.grant_key();
-        if let Some(open) = self.approvals.pending.values().find(|p| p.origin == origin) {
+        self.open_approval(caller.grant_key(), requested, None, resume, clock)
+    }
+
+    /// A new pending approval for `key` (one per caller, a cap on all), or the one that
+    /// is open when a `connect` resumes.
+    pub(super) fn open_approval(
+        &mut self,
+        key: &str,
+        requested: &[RequestedProvider],
+        client: Option<ClientInfo>,
+        resume: bool,
+        clock: &LocalClock,
+    ) -> Result<ConnectStep, CoreError> {
+        if let Some(open) = self.approvals.pending.values().find(|p| p.origin == key) {
             if resume {
                 return Ok(ConnectStep::Ask {
                     approval: open.id.clone(),
@@ -177,10 +193,11 @@ impl Wallet {
             id.clone(),
             PendingApproval {
                 id: id.clone(),
-                origin: origin.to_string(),
+                origin: key.to_string(),
                 providers: requested.to_vec(),
                 window_id: None,
                 created_at_ms: clock.now_ms,
+                client,
             },
         );
         self.persistence
@@ -329,6 +346,10 @@ impl Wallet {
             if !decision.routes.is_empty() {
                 self.grants
                     .merge_routes(&pending.origin, decision.routes.clone())?;
+            }
+            if let Some(client) = &pending.client {
+                // A new login replaces the client's token: the old one stops working.
+                self.grants.set_client(&pending.origin, client.clone())?;
             }
             self.persistence.mark(Record::Grants, now, 0);
         }

@@ -22,6 +22,7 @@
 
 pub mod caller;
 pub mod charge;
+pub mod clients;
 pub mod commands;
 pub mod connect;
 mod load;

@@ -35,6 +35,7 @@ use super::caller::Caller;
 use super::route_step::{RouteCall, Routing};
 use super::store::Record;
 use super::Wallet;
+use crate::clients::bridged_url;
 use crate::metering::body_scan::BodyReader;
 use crate::metering::{
     self, audit::path_of, context::read_note, request_body, AppNote, GrantPolicy, LocalClock,
@@ -288,18 +289,38 @@ impl Wallet {
         clock: &LocalClock,
     ) -> Result<Authorised, CoreError> {
         let provider = providers::find(head.provider)?;
-        let origin = caller.grant_key();
-        let presented = head
-            .session_key
-            .filter(|k| !k.is_empty())
-            .or_else(|| session_key_from_headers(head.headers));
-        let grant = self.grants.authorise(
-            &self.session_secret,
-            origin,
-            provider.id,
-            presented,
-            clock.now_ms,
-        )?;
+        let bridged;
+        let head = match caller {
+            // A client names only the provider's path; its token was checked when the
+            // caller was made, so there is no session key.
+            Caller::Client(_) => {
+                bridged = bridged_url(provider, head.url)?;
+                &RequestHead {
+                    url: &bridged,
+                    ..*head
+                }
+            }
+            Caller::Site { .. } => head,
+        };
+        let grant = match caller {
+            Caller::Client(_) => {
+                self.grants
+                    .check(caller.grant_key(), provider.id, clock.now_ms)?
+            }
+            Caller::Site { origin } => {
+                let presented = head
+                    .session_key
+                    .filter(|k| !k.is_empty())
+                    .or_else(|| session_key_from_headers(head.headers));
+                self.grants.authorise(
+                    &self.session_secret,
+                    origin,
+                    provider.id,
+                    presented,
+                    clock.now_ms,
+                )?
+            }
+        };
         if let Some(route) = grant.route_from(provider.id) {
             match self.route_call(head, provider, route)? {
                 RouteCall::Own => {}

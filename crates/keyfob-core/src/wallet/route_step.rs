@@ -133,8 +133,10 @@ impl Wallet {
                 "a request to {path} without a body"
             )));
         }
-        let served_dialect = served
-            .speaks(app_dialect)
+        let served_dialect = route
+            .via
+            .and_then(|via| served.speaks(via))
+            .or_else(|| served.speaks(app_dialect))
             .or_else(|| served.speaks.first())
             .map(|s| s.dialect)
             .ok_or_else(|| CoreError::RouteUnsupported(format!("{} serves", served.name)))?;

@@ -82,6 +82,9 @@ pub struct ApprovalView {
     /// Providers with a stored key that could serve a provider without one: what the
     /// window offers as a route (empty while locked).
     pub route_targets: Vec<ProviderInfo>,
+    /// For a local client's login: the name it gave (`origin` is then `client:<name>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
 }
 
 /// A pending approval as the popup lists it.
@@ -92,6 +95,9 @@ pub struct PendingRow {
     pub origin: String,
     pub providers: Vec<ApprovalProvider>,
     pub created_at_ms: u64,
+    /// For a local client's login: the name it gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -154,6 +160,7 @@ impl Wallet {
                         .collect()
                 })
                 .unwrap_or_default(),
+            client: pending.client.as_ref().map(|c| c.name.clone()),
         })
     }
 
@@ -178,6 +185,7 @@ impl Wallet {
                     })
                     .collect(),
                 created_at_ms: p.created_at_ms,
+                client: p.client.as_ref().map(|c| c.name.clone()),
             })
             .collect()
     }

@@ -280,16 +280,26 @@ impl Harness {
     /// Runs a call from SITE with its session key up to the point it would be sent.
     pub fn begin(&mut self, call: &Call<'_>) -> (ExchangeId, Step) {
         let key = self.session_key();
+        self.begin_as(&site(SITE), Some(&key), call)
+    }
+
+    /// Runs a call from `caller` up to the point it would be sent.
+    pub fn begin_as(
+        &mut self,
+        caller: &Caller,
+        session_key: Option<&str>,
+        call: &Call<'_>,
+    ) -> (ExchangeId, Step) {
         let head = RequestHead {
             provider: call.provider,
             method: call.method,
             url: call.url,
             headers: &call.headers,
-            session_key: Some(&key),
+            session_key,
             has_body: call.body.is_some(),
         };
         let clock = self.clock();
-        let (id, step) = self.wallet.begin_request(&site(SITE), &head, &clock);
+        let (id, step) = self.wallet.begin_request(caller, &head, &clock);
         let step = match (step, call.body) {
             (Step::ReadBody, Some(body)) => {
                 // Fed in uneven pieces, as the port delivers them.

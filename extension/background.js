@@ -1,7 +1,9 @@
 // Keyfob service worker: glue only. Every decision is made by the Rust engine.
 // Listeners are registered synchronously at the top level (a worker woken by an event
 // must find its listener); the WASM engine is initialised lazily and awaited inside them.
-import init, { handleMessage, openPort, onAlarm, onWindowRemoved } from './wasm/keyfob_wasm.js';
+import init, {
+  handleMessage, openPort, openBridge, bridgeClosed, startBridgeIfWanted, onAlarm, onWindowRemoved,
+} from './wasm/keyfob_wasm.js';
 
 let engineReady = null;
 let wasm = null;
@@ -29,8 +31,9 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   return true; // the answer comes asynchronously
 });
 
-chrome.runtime.onConnect.addListener((port) => {
-  // Frames that arrive before the engine is ready are queued, then replayed in order.
+/** Feeds a port to the engine's sink for it; frames that arrive before the engine is
+ * ready are queued, then replayed in order. */
+function wire(port, open, onGone = () => {}) {
   const queue = [];
   let sink = null;
   let gone = false;
@@ -42,9 +45,10 @@ chrome.runtime.onConnect.addListener((port) => {
       sink.free();
       sink = null;
     }
+    onGone(chrome.runtime.lastError?.message ?? null);
   });
   ready().then(() => {
-    const opened = openPort(port);
+    const opened = open(port);
     for (const message of queue) opened.message(message);
     queue.length = 0;
     if (gone) {
@@ -54,7 +58,34 @@ chrome.runtime.onConnect.addListener((port) => {
       sink = opened;
     }
   });
-});
+}
+
+chrome.runtime.onConnect.addListener((port) => wire(port, openPort));
+
+// The local bridge (docs/bridge.md): a native-messaging port to the `keyfob` host. The
+// engine decides when it runs; this only opens and closes the port.
+let bridge = null;
+self.keyfobBridge = {
+  connect() {
+    if (bridge) return;
+    try {
+      bridge = chrome.runtime.connectNative('dev.keyfob.bridge');
+    } catch (error) {
+      bridgeClosed(String(error?.message ?? error));
+      return;
+    }
+    const port = bridge;
+    wire(port, openBridge, (reason) => {
+      if (bridge === port) bridge = null;
+      ready().then(() => bridgeClosed(reason));
+    });
+  },
+  disconnect() {
+    bridge?.disconnect();
+    bridge = null;
+  },
+};
+ready().then(() => startBridgeIfWanted()).catch(() => {});
 
 chrome.alarms.onAlarm.addListener((alarm) => {
   ready().then(() => onAlarm(alarm.name)).catch(() => {});

@@ -21,6 +21,18 @@ if [[ ! -f "$stamp" || "$installed" -nt "$stamp" || package-lock.json -nt "$stam
   node build-vendor.mjs
 fi
 
+# The Python SDKs for the bridge suite, in a venv of their own.
+venv=.venv
+if [[ ! -x "$venv/bin/python" ]]; then
+  echo "e2e-setup: python3 -m venv tests/e2e/.venv"
+  python3 -m venv "$venv"
+fi
+if [[ ! -f "$venv/.stamp" || requirements.txt -nt "$venv/.stamp" ]]; then
+  echo "e2e-setup: pip install -r tests/e2e/requirements.txt"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt
+  touch "$venv/.stamp"
+fi
+
 for tool in chromium openssl; do
   command -v "$tool" >/dev/null || echo "e2e-setup: warning: $tool not found (scripts/setup.sh installs it)" >&2
 done

@@ -36,6 +36,17 @@ function show(section, { focus } = {}) {
   }
 }
 
+/** A local client (through the bridge) is named by the name it gave, as what it is. */
+function showClient(name) {
+  $('#origin-scheme').textContent = 'Local app ';
+  $('#origin-host').textContent = name;
+  $('#origin-port').textContent = '';
+  $('#monogram').textContent = '>_';
+  $('#decide-title').textContent = 'Allow this program on your computer to use your AI keys?';
+  $('#client-note').hidden = false;
+  document.title = `Keyfob — local app ${name} asks to use your keys`;
+}
+
 function showOrigin(origin) {
   const url = new URL(origin);
   $('#origin-scheme').textContent = `${url.protocol}//`;
@@ -59,7 +70,8 @@ async function load() {
   const reply = await send('approvals.get', { id });
   if (!reply.ok) return show('#gone');
   approval = reply.value;
-  showOrigin(approval.origin);
+  if (approval.client) showClient(approval.client);
+  else showOrigin(approval.origin);
   if (approval.wallet === 'missing') return show('#setup');
   if (approval.locked) {
     const status = await send('vault.status');

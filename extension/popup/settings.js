@@ -1,7 +1,8 @@
 // The Settings tab: auto-lock, master password, encrypted backup (export and restore),
-// lock now. Passwords are read from their fields once and the fields are cleared.
+// the local bridge, lock now. Passwords are read from their fields once and the fields are cleared.
 import { h, errorText, isToolbarPopup, say, send } from '../ui/kit.js';
 import { strengthMeter } from '../ui/password.js';
+import { bridgeSetting } from './bridge.js';
 
 const AUTO_LOCK = [
   [1, '1 minute'],
@@ -21,6 +22,7 @@ export async function renderSettings(panel, app) {
     changePassword(app),
     exportBackup(app),
     importBackup(app),
+    bridgeSetting(app),
     h(
       'section',
       { class: 'card setting' },

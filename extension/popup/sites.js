@@ -99,7 +99,7 @@ function card(grant, usage, app, rerender) {
   return h(
     'li',
     { class: `card site${grant.expired ? ' expired' : ''}`, dataset: { origin: grant.origin } },
-    h('div', { class: 'title-row' }, h('span', { class: 'origin-inline' }, grant.origin), isPlainHttp(grant.origin) ? h('span', { class: 'tag warn', title: 'A development server on this computer' }, 'local http') : null),
+    h('div', { class: 'title-row' }, h('span', { class: 'origin-inline' }, grant.origin), isPlainHttp(grant.origin) ? h('span', { class: 'tag warn', title: 'A development server on this computer' }, 'local http') : null, grant.client ? h('span', { class: 'tag', title: 'A program on this computer, through the Keyfob bridge' }, 'local app') : null),
     h('div', { class: 'chips', 'aria-label': 'May use' }, ...names.map((n) => h('span', { class: 'chip' }, n))),
     h('div', { class: 'meta' }, `Connected ${formatDate(grant.createdAtMs)} · `, expiry),
     usage

@@ -124,29 +124,33 @@ async fn connect(
             approval,
             open_window,
         } => {
-            if open_window {
-                let page = format!("approve/approve.html?id={approval}");
-                let window = windows::open(&page, 640).await;
-                let window = match window {
-                    Ok(window) => window,
-                    Err(error) => {
-                        let _ = engine::with(|w| {
-                            w.decide_approval(&approval, &Default::default(), &clock())
-                        });
-                        return Err(error);
-                    }
-                };
-                engine::with(|w| {
-                    w.approval_window_opened(&approval, window, chrome::now_ms());
-                    Ok(())
-                })?;
-                refresh_badge();
-            }
-            let approved = waiters::wait(&approval).await;
+            let approved = ask_user(&approval, open_window).await?;
             engine::with(|w| w.connect_decided(caller, requested, approved, &clock()))?
         }
     };
     crate::json::to_js(&session)
+}
+
+/// Opens the approval window (unless it is open already) and waits for the user's
+/// decision. A window that cannot open is a rejection.
+pub async fn ask_user(approval: &str, open_window: bool) -> EngineResult<bool> {
+    if open_window {
+        let page = format!("approve/approve.html?id={approval}");
+        let window = match windows::open(&page, 640).await {
+            Ok(window) => window,
+            Err(error) => {
+                let _ =
+                    engine::with(|w| w.decide_approval(approval, &Default::default(), &clock()));
+                return Err(error);
+            }
+        };
+        engine::with(|w| {
+            w.approval_window_opened(approval, window, chrome::now_ms());
+            Ok(())
+        })?;
+        refresh_badge();
+    }
+    Ok(waiters::wait(approval).await)
 }
 
 /// Tells a change to a caller's grant to that caller's frames, and no other.

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod api;
+mod bridge;
 mod chrome;
 mod chrome_store;
 mod control;
@@ -31,6 +32,7 @@ pub struct PortSink {
 
 enum Sink {
     Request(proxy::RequestPort),
+    Bridge(bridge::BridgePort),
     Control(control::ControlPort),
     Refused,
 }
@@ -40,6 +42,7 @@ impl PortSink {
     pub fn message(&self, message: JsValue) {
         match &self.inner {
             Sink::Request(p) => p.message(message),
+            Sink::Bridge(p) => p.message(message),
             Sink::Control(p) => p.message(message),
             Sink::Refused => {}
         }
@@ -48,6 +51,7 @@ impl PortSink {
     pub fn disconnected(&self) {
         match &self.inner {
             Sink::Request(p) => p.disconnected(),
+            Sink::Bridge(p) => p.disconnected(),
             Sink::Control(p) => p.disconnected(),
             Sink::Refused => {}
         }
@@ -67,6 +71,28 @@ pub fn open_port(port: Port) -> PortSink {
         }
     };
     PortSink { inner }
+}
+
+/// Takes the local bridge's native-messaging port (`docs/bridge.md`).
+#[wasm_bindgen(js_name = openBridge)]
+pub fn open_bridge(port: Port) -> PortSink {
+    PortSink {
+        inner: Sink::Bridge(bridge::BridgePort::open(port)),
+    }
+}
+
+/// The bridge's native port closed; `reason` is the browser's `lastError` message.
+#[wasm_bindgen(js_name = bridgeClosed)]
+pub fn bridge_closed(reason: Option<String>) {
+    bridge::closed(reason);
+}
+
+/// At every worker start: run the bridge if a local client is approved.
+#[wasm_bindgen(js_name = startBridgeIfWanted)]
+pub async fn start_bridge_if_wanted() -> Result<(), JsValue> {
+    engine::ready().await.map_err(|e| e.to_js())?;
+    bridge::start_if_wanted();
+    Ok(())
 }
 
 /// `chrome.alarms` tick: the auto-lock check.

@@ -40,6 +40,7 @@ export function hostRules(mockPort, extraHosts = []) {
  *   headless     default true (KEYFOB_HEADFUL=1 to watch)
  *   args         extra Chromium flags
  *   swTimeout    how long to wait for the worker to start and activate (ms)
+ *   env          extra environment for Chromium (and so for a native host it starts)
  * Returns {context, extensionId, extensionDir, serviceWorker, userDataDir, extensionUrl(path),
  *          openExtensionPage(path), stopServiceWorker(), wakeServiceWorker(),
  *          waitForServiceWorker(), serviceWorkerStatus(), close()}.
@@ -51,6 +52,7 @@ export async function launchWithExtension({
   headless = process.env.KEYFOB_HEADFUL !== '1',
   args = [],
   swTimeout = 15_000,
+  env = {},
 } = {}) {
   if (!mockPort) throw new Error('launchWithExtension: mockPort is required');
   const userDataDir = await mkdtemp(join(tmpdir(), 'keyfob-e2e-profile-'));
@@ -59,6 +61,7 @@ export async function launchWithExtension({
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless,
+      env: { ...process.env, ...env },
       args: [
         `--disable-extensions-except=${extensionDir}`,
         `--load-extension=${extensionDir}`,

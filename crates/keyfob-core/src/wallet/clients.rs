@@ -153,6 +153,14 @@ impl Wallet {
         }
     }
 
+    /// Whether the bridge should run: a local client has a live grant.
+    pub fn wants_bridge(&self, now: u64) -> bool {
+        self.grants
+            .list()
+            .into_iter()
+            .any(|g| g.client.is_some() && g.is_live(now))
+    }
+
     /// Every local client the user approved (for a client holding a good token).
     pub fn clients(&self, caller: &Caller, now: u64) -> Result<Vec<ClientView>, CoreError> {
         if !caller.is_client() {

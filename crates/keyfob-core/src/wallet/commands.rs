@@ -135,6 +135,12 @@ pub enum Command {
         #[serde(flatten)]
         decision: Decision,
     },
+    #[serde(rename = "bridge.status")]
+    BridgeStatus,
+    #[serde(rename = "bridge.start")]
+    BridgeStart,
+    #[serde(rename = "bridge.stop")]
+    BridgeStop,
 }
 
 /// Only the extension's own pages (popup, approval windows) may send commands: a sender
@@ -156,6 +162,7 @@ impl Command {
         matches!(
             self,
             Command::Status
+                | Command::BridgeStatus
                 | Command::PasswordStrength { .. }
                 | Command::ListApprovals
                 | Command::GuessProvider { .. }
@@ -182,6 +189,16 @@ pub enum Step {
         approval: String,
         window: Option<i32>,
     },
+    /// Do this to the local bridge (`docs/bridge.md`), then answer its state.
+    Bridge(BridgeAction),
+}
+
+/// What the popup asks of the local bridge (the host process is the glue's to run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BridgeAction {
+    Status,
+    Start,
+    Stop,
 }
 
 /// A command's effects, in the order the glue carries them out, and its answer.
@@ -278,6 +295,13 @@ impl Wallet {
                     window,
                 });
             }
+            C::BridgeStatus => return Ok(Step::Bridge(BridgeAction::Status)),
+            // Starting the bridge lets local programs ask to log in: the user's act.
+            C::BridgeStart => {
+                self.open()?;
+                return Ok(Step::Bridge(BridgeAction::Start));
+            }
+            C::BridgeStop => return Ok(Step::Bridge(BridgeAction::Stop)),
             C::Status => Outcome::answer(Answer::Status),
             C::Create { password } => {
                 self.create(&password, clock)?;

@@ -41,7 +41,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 pub use caller::Caller;
-pub use commands::{After, Answer, Command, Outcome, Step};
+pub use commands::{After, Answer, BridgeAction, Command, Outcome, Step};
 pub use persist::{Persisted, Problem};
 pub use store::{
     Area, Aside, Batch, Encoding, MemoryStore, Record, Store, StoreError, Write, Written,

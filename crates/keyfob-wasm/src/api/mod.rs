@@ -10,14 +10,14 @@
 mod keytest;
 
 use keyfob_core::wallet::commands::check_sender;
-use keyfob_core::wallet::{After, Answer, Command, Record, Step};
+use keyfob_core::wallet::{After, Answer, BridgeAction, Command, Record, Step};
 use wasm_bindgen::JsValue;
 
 use crate::chrome::{self, clock, now_ms};
-use crate::control;
 use crate::engine::{self, with};
 use crate::error::EngineResult;
 use crate::json::to_js;
+use crate::{bridge, control};
 use crate::{waiters, windows};
 
 /// Handles one message; always answers `{ok:true, value}` or `{ok:false, error}`.
@@ -65,6 +65,14 @@ async fn run(command: Command) -> EngineResult<JsValue> {
         Step::FocusApproval { approval, window } => {
             focus_approval(&approval, window).await?;
             return Ok(JsValue::TRUE);
+        }
+        Step::Bridge(action) => {
+            match action {
+                BridgeAction::Start => bridge::start(true),
+                BridgeAction::Stop => bridge::stop(),
+                BridgeAction::Status => {}
+            }
+            return to_js(&bridge::state());
         }
     };
     for after in outcome.after {

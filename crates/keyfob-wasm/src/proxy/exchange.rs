@@ -27,10 +27,20 @@ extern "C" {
     fn bytes_from_base64(text: &JsValue) -> Result<Uint8Array, JsValue>;
 }
 
+/// Who an exchange is for.
+#[derive(Clone)]
+pub enum Who {
+    /// The page behind the port (its sender's origin, or why it has none).
+    Port(Result<Caller, CoreError>),
+    /// A local client through the bridge: the wallet finds it by the token in the
+    /// request's headers; the frame names only the provider's path.
+    BridgeClient,
+}
+
 pub struct Exchange {
     pub id: u32,
     pub port: Port,
-    caller: Result<Caller, CoreError>,
+    who: Who,
     /// Set once the exchange is over for the page (aborted, refused or port gone).
     pub closed: Cell<bool>,
     body: RefCell<Vec<Uint8Array>>,
@@ -42,11 +52,11 @@ pub struct Exchange {
 }
 
 impl Exchange {
-    pub fn new(id: u32, port: Port, caller: Result<Caller, CoreError>) -> Self {
+    pub fn new(id: u32, port: Port, who: Who) -> Self {
         Self {
             id,
             port,
-            caller,
+            who,
             closed: Cell::new(false),
             body: RefCell::new(Vec::new()),
             body_bad: Cell::new(false),
@@ -109,9 +119,16 @@ impl Exchange {
     }
 
     async fn drive(&self, frame: &JsValue, wallet_id: &mut Option<ExchangeId>) -> EngineResult<()> {
-        let caller = self.caller.clone()?;
-        let head = HeadFrame::read(frame)?;
+        let url_field = match self.who {
+            Who::Port(_) => "url",
+            Who::BridgeClient => "path",
+        };
+        let head = HeadFrame::read(frame, url_field)?;
         engine::ready().await?;
+        let caller = match &self.who {
+            Who::Port(caller) => caller.clone()?,
+            Who::BridgeClient => with(|w| w.client_caller(&head.headers))?,
+        };
         let (id, mut step) = with(|w| Ok(w.begin_request(&caller, &head.as_head(), &clock())))?;
         *wallet_id = Some(id);
         loop {
@@ -273,7 +290,8 @@ struct HeadFrame {
 }
 
 impl HeadFrame {
-    fn read(frame: &JsValue) -> EngineResult<Self> {
+    /// `url_field` names the field holding the URL (a page's) or the path (a client's).
+    fn read(frame: &JsValue, url_field: &str) -> EngineResult<Self> {
         let text = |key: &str| chrome::string_field(frame, key);
         let malformed = || CoreError::BadRequest("malformed request frame".into());
         let list = chrome::field(frame, "headers");
@@ -289,7 +307,7 @@ impl HeadFrame {
         Ok(Self {
             provider: text("provider").ok_or_else(malformed)?,
             method: text("method").unwrap_or_default(),
-            url: text("url").ok_or_else(malformed)?,
+            url: text(url_field).ok_or_else(malformed)?,
             headers,
             session_key: text("sessionKey"),
             has_body: chrome::field(frame, "hasBody").is_truthy(),

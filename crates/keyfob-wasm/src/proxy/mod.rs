@@ -22,7 +22,7 @@ mod routed;
 mod stream;
 
 use crate::chrome::{self, Port};
-use exchange::Exchange;
+use exchange::{Exchange, Who};
 use keyfob_core::request::limits::MAX_OPEN_EXCHANGES;
 use keyfob_core::wallet::Caller;
 use keyfob_core::CoreError;
@@ -33,15 +33,24 @@ use wasm_bindgen::JsValue;
 
 pub struct RequestPort {
     port: Port,
-    caller: Result<Caller, CoreError>,
+    who: Who,
     open: Rc<RefCell<HashMap<u32, Rc<Exchange>>>>,
 }
 
 impl RequestPort {
     pub fn open(port: Port, caller: Result<Caller, CoreError>) -> Self {
+        Self::serving(port, Who::Port(caller))
+    }
+
+    /// The bridge's requests: each one's caller is the client its token names.
+    pub fn bridge(port: Port) -> Self {
+        Self::serving(port, Who::BridgeClient)
+    }
+
+    fn serving(port: Port, who: Who) -> Self {
         Self {
             port,
-            caller,
+            who,
             open: Rc::new(RefCell::new(HashMap::new())),
         }
     }
@@ -70,7 +79,7 @@ impl RequestPort {
     }
 
     fn start(&self, id: u32, message: JsValue) {
-        let exchange = Rc::new(Exchange::new(id, self.port.clone(), self.caller.clone()));
+        let exchange = Rc::new(Exchange::new(id, self.port.clone(), self.who.clone()));
         {
             let mut open = self.open.borrow_mut();
             if open.contains_key(&id) {

@@ -394,3 +394,46 @@ fn install_writes_the_host_manifest_and_uninstall_removes_it() {
     assert_eq!(stdout_json(&removed)["removed"], true);
     assert!(!path.exists());
 }
+
+#[test]
+fn test_lists_the_first_granted_providers_models_with_its_auth() {
+    let (port, seen) = fake_bridge(|target| match target {
+        "/openai/v1/models" => (
+            200,
+            json!({"object": "list", "data": [{"id": "a"}, {"id": "b"}]}),
+        ),
+        "/gemini/v1beta/models" => (
+            401,
+            json!({"error": {"code": "CLIENT_TOKEN_INVALID", "message": "unknown token", "source": "keyfob"}}),
+        ),
+        other => status_answer(other),
+    });
+    let config = config_dir("probe");
+    let output = keyfob(port, &config, Some("kf-agent-c1-t"), &["test"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.starts_with("OK openai (2 models, ") && text.ends_with(" ms)\n"),
+        "{text}"
+    );
+    assert_eq!(next(&seen).target, "/_keyfob/status");
+    let models = next(&seen);
+    assert_eq!(
+        (models.method.as_str(), models.target.as_str()),
+        ("GET", "/openai/v1/models")
+    );
+    assert_eq!(models.header("authorization"), Some("Bearer kf-agent-c1-t"));
+
+    let refused = keyfob(
+        port,
+        &config,
+        Some("kf-agent-c1-t"),
+        &["test", "--provider", "gemini", "--json"],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(
+        stdout_json(&refused),
+        json!({"error": {"code": "CLIENT_TOKEN_INVALID", "message": "unknown token"}, "exit": 1})
+    );
+    assert_eq!(next(&seen).header("x-goog-api-key"), Some("kf-agent-c1-t"));
+}

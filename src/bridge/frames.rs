@@ -101,6 +101,19 @@ pub enum Incoming {
 }
 
 impl Incoming {
+    /// The frame's `t`, for logs (which never show a body).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Head { .. } => "head",
+            Self::Data { .. } => "data",
+            Self::End { .. } => "end",
+            Self::Error { .. } => "error",
+            Self::Fail { .. } => "fail",
+            Self::Reply { .. } => "reply",
+            Self::Shutdown => "shutdown",
+        }
+    }
+
     /// The request this frame answers (`None` for `shutdown`).
     pub fn id(&self) -> Option<u64> {
         match self {
@@ -178,7 +191,7 @@ mod tests {
         let head: Incoming = serde_json::from_value(json!({"t": "head", "id": 3,
             "status": 200, "statusText": "OK", "headers": [["content-type", "text/plain"]]}))
         .unwrap();
-        assert_eq!(head.id(), Some(3));
+        assert_eq!((head.id(), head.kind()), (Some(3), "head"));
         let Incoming::Head { headers, end, .. } = head else {
             panic!("not a head")
         };

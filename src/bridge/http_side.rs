@@ -146,14 +146,17 @@ fn command(
     loop {
         let written = match next_answer(&ticket, out) {
             Answer::Frame(Incoming::Reply { status, body, .. }) => {
-                write_json(out, status, body.to_string().as_bytes())
+                write_json(out, answer_status(status), body.to_string().as_bytes())
             }
-            Answer::Frame(Incoming::Error { status, body, .. }) => {
-                write_json(out, status, frames::body_text(&body).as_bytes())
-            }
+            Answer::Frame(Incoming::Error { status, body, .. }) => write_json(
+                out,
+                answer_status(status),
+                frames::body_text(&body).as_bytes(),
+            ),
             Answer::Frame(other) => {
+                let kind = other.kind();
                 eprintln!(
-                    "keyfob bridge: unexpected frame for command {}: {other:?}",
+                    "keyfob bridge: command {}: ignoring a {kind} frame",
                     ticket.id
                 );
                 continue;
@@ -314,7 +317,8 @@ fn relay(ticket: &Ticket<'_>, out: &mut TcpStream, has_body: bool) -> std::io::R
             end == Some(true)
         }
         Answer::Frame(Incoming::Error { status, body, .. }) => {
-            return write_json(out, status, frames::body_text(&body).as_bytes());
+            let body = frames::body_text(&body);
+            return write_json(out, answer_status(status), body.as_bytes());
         }
         Answer::Frame(Incoming::Fail { code, message, .. }) => {
             let e = KeyfobError::http(502, &code, message);
@@ -327,8 +331,9 @@ fn relay(ticket: &Ticket<'_>, out: &mut TcpStream, has_body: bool) -> std::io::R
                 "BRIDGE_PROTOCOL_ERROR",
                 "the extension answered out of order",
             );
+            let kind = other.kind();
             eprintln!(
-                "keyfob bridge: request {}: {other:?} before head",
+                "keyfob bridge: request {}: a {kind} frame before head",
                 ticket.id
             );
             let (status, body) = error_parts(&e);
@@ -358,10 +363,22 @@ fn relay(ticket: &Ticket<'_>, out: &mut TcpStream, has_body: bool) -> std::io::R
                 return Ok(()); // the extension has already ended its side
             }
             Answer::Frame(other) => {
-                eprintln!("keyfob bridge: request {}: unexpected {other:?}", ticket.id);
+                let kind = other.kind();
+                eprintln!(
+                    "keyfob bridge: request {}: unexpected {kind} frame",
+                    ticket.id
+                );
                 return broken(out, ticket.id, "the extension answered out of order");
             }
         }
+    }
+}
+
+/// A status the extension gave for a complete answer; nonsense becomes 502.
+fn answer_status(status: u16) -> u16 {
+    match status {
+        200..=599 => status,
+        _ => 502,
     }
 }
 
@@ -377,5 +394,99 @@ fn broken(out: &mut TcpStream, id: u64, why: &str) -> std::io::Result<()> {
 fn abort(hub: &Hub, ticket: &Ticket<'_>) {
     if let Err(e) = hub.send(&Outgoing::Abort { id: ticket.id }) {
         eprintln!("keyfob bridge: could not send abort {}: {e}", ticket.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bridge::framing::read_frame;
+    use std::io::Cursor;
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    /// A writer the test reads back.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Hands out at most `step` bytes per read, like a socket.
+    struct Trickle(Cursor<Vec<u8>>, usize);
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    fn body_frames(body: &[u8], step: usize, paced: bool) -> Vec<serde_json::Value> {
+        let capture = Capture::default();
+        let hub = Hub::new(Box::new(capture.clone()));
+        let ticket = hub.open();
+        let mut reader = Trickle(Cursor::new(body.to_vec()), step);
+        stream_body(&hub, &ticket, &mut reader, paced).unwrap();
+        let mut wire = Cursor::new(capture.0.lock().unwrap().clone());
+        let mut frames = Vec::new();
+        while let Some(frame) = read_frame(&mut wire).unwrap() {
+            frames.push(serde_json::from_slice(&frame).unwrap());
+        }
+        frames
+    }
+
+    #[test]
+    fn a_sized_body_fills_whole_frames_and_ends() {
+        let body: Vec<u8> = (0..600 * 1024).map(|i| i as u8).collect();
+        let frames = body_frames(&body, 64 * 1024, false);
+        let sizes: Vec<usize> = frames[..frames.len() - 1]
+            .iter()
+            .map(|f| frames::decode(f["b"].as_str().unwrap()).unwrap().len())
+            .collect();
+        assert_eq!(sizes, [BODY_FRAME, BODY_FRAME, 600 * 1024 - 2 * BODY_FRAME]);
+        assert_eq!(frames.last().unwrap()["t"], "end");
+    }
+
+    #[test]
+    fn a_chunked_body_is_forwarded_as_it_arrives() {
+        let frames = body_frames(b"abcdefghij", 4, true);
+        let parts: Vec<Vec<u8>> = frames
+            .iter()
+            .filter(|f| f["t"] == "body")
+            .map(|f| frames::decode(f["b"].as_str().unwrap()).unwrap())
+            .collect();
+        assert_eq!(parts, [b"abcd".to_vec(), b"efgh".to_vec(), b"ij".to_vec()]);
+    }
+
+    #[test]
+    fn a_closed_client_is_noticed_and_a_waiting_one_is_not() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        assert!(!client_gone(&server));
+        drop(client);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !client_gone(&server) {
+            assert!(
+                Instant::now() < deadline,
+                "a closed client was never noticed"
+            );
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn nonsense_statuses_become_502() {
+        assert_eq!(answer_status(200), 200);
+        assert_eq!(answer_status(423), 423);
+        assert_eq!(answer_status(0), 502);
+        assert_eq!(answer_status(101), 502);
+        assert_eq!(answer_status(600), 502);
     }
 }

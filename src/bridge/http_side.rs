@@ -5,6 +5,10 @@
 //! (a failed body read, a failed write, or the socket closing while we wait) sends
 //! `abort`; a response that breaks after its head ends without the last chunk, so the
 //! client sees a broken stream and never a clean, shorter body.
+//!
+//! While a request waits on the extension (a login waits for a human, with no host-side
+//! timeout), its socket is checked every [`LIVENESS`]: end of input counts as gone, so a
+//! client that half-closes its side after the request is treated as disconnected.
 
 use super::frames::{self, Incoming, Outgoing};
 use super::guard::{self, Route};

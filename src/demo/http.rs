@@ -1,7 +1,7 @@
 //! A deliberately small HTTP/1.1 server for the demo: static files from `www/` and the
 //! demo model under `/v1/`. One thread per connection; loopback only.
 
-use crate::demo_model;
+use super::model;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
@@ -40,7 +40,7 @@ fn handle(mut stream: TcpStream, www: &Path) -> std::io::Result<()> {
         None => return Ok(()),
     };
     if request.path.starts_with("/v1/") {
-        return demo_model::handle(&request, &mut stream);
+        return model::handle(&request, &mut stream);
     }
     if request.method != "GET" {
         return respond(&mut stream, 405, "text/plain", b"method not allowed");

@@ -2,7 +2,7 @@
 //! and `/v1/models`, so the demo chat streams a real answer with no provider account.
 //! It needs a bearer key (any non-empty text) and never echoes it.
 
-use crate::http::{respond, Request};
+use super::http::{respond, Request};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::net::TcpStream;

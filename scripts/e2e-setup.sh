@@ -25,7 +25,13 @@ fi
 venv=.venv
 if [[ ! -x "$venv/bin/python" ]]; then
   echo "e2e-setup: python3 -m venv tests/e2e/.venv"
-  python3 -m venv "$venv"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    # Debian's python3 keeps venv in a package of its own.
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get install -y -qq python3-venv >/dev/null
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+  fi
 fi
 if [[ ! -f "$venv/.stamp" || requirements.txt -nt "$venv/.stamp" ]]; then
   echo "e2e-setup: pip install -r tests/e2e/requirements.txt"

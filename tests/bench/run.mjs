@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHarness } from '../e2e/lib/fixture.mjs';
 import { approveNext, openWallet } from '../e2e/lib/wallet.mjs';
+import { freePort, measureBridge } from './bridge.mjs';
 import { measureColdStart } from './coldstart.mjs';
 import { measureConcurrency } from './concurrency.mjs';
 import { measureLatency } from './latency.mjs';
@@ -64,7 +65,9 @@ async function section(name, fn) {
 }
 
 const started = Date.now();
-const h = await startHarness();
+// The bridge section's native host listens where Chromium's environment says.
+const bridgePort = await freePort();
+const h = await startHarness({ launch: { env: { KEYFOB_BRIDGE_PORT: String(bridgePort) } } });
 const rows = [];
 try {
   const { page, wallet } = await connectedPage(h);
@@ -74,6 +77,7 @@ try {
   rows.push(...(await section('latency', () => measureLatency(page, q({ pairs: 50, trend: 300 }, {})))));
   rows.push(...(await section('streaming', () => measureStreaming(page, q({ n: 20, bytes: 2 << 20, runs: 1 }, {})))));
   rows.push(...(await section('routing', () => measureRouting(page, wallet, q({ n: 30, runs: 1 }, {})))));
+  rows.push(...(await section('bridge', () => measureBridge(h, wallet, { port: bridgePort, ...q({ n: 30, runs: 1 }, { n: 200, runs: 3 }) }))));
   rows.push(...(await section('upload', () => measureUpload(page, q({ bytes: 2 << 20, runs: 2 }, {})))));
   rows.push(...(await section('concurrency', () => measureConcurrency(h, q({ rounds: 1 }, {})))));
   rows.push(...(await section('cold start', () => measureColdStart(h, page, q({ runs: 2 }, {})))));

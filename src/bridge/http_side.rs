@@ -57,6 +57,9 @@ pub fn serve(listener: TcpListener, hub: Arc<Hub>) {
 }
 
 fn handle(stream: TcpStream, hub: &Hub) {
+    // The head and each chunk are small writes: without this, Nagle holds the next one
+    // back until the client's delayed ACK of the last (tens of ms on every answer).
+    let _ = stream.set_nodelay(true);
     let Ok(mut out) = stream.try_clone() else {
         return;
     };

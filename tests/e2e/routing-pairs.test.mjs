@@ -1,7 +1,8 @@
 // More routed pairs through the real extension, each with the official SDK unchanged in
-// the page and the site's route set for the case: the Anthropic SDK served by Gemini and
+// the page and the site's route set for the case (with routing.test.mjs, every directed
+// pair of the four dialects that two different providers can serve): the Anthropic SDK served by Gemini and
 // by OpenAI Responses (a route `via` that API), the
-// openai SDK's Responses API served by Anthropic and its chat stream by Gemini,
+// openai SDK's Responses API served by Anthropic and by Gemini and its chat stream by Gemini,
 // @google/genai served by Anthropic and by OpenAI, and the `ai` SDK's Anthropic provider
 // served by OpenAI; a tool call round trip with streamed arguments (Anthropic SDK and
 // @google/genai, served by OpenAI) and a base64 image. For each: the SDK's own answer
@@ -204,6 +205,40 @@ describe('routing: more SDK pairs', () => {
     expectGemini(await run(toOpenai), toOpenai);
     assertServedBy('gm-oa-one', 'openai', { path: /^\/v1\/chat\/completions$/, model: 'gpt-4o-mini' });
     assertServedBy('gm-oa-stream', 'openai', { path: /^\/v1\/chat\/completions$/, model: 'gpt-4o-mini' });
+
+    // The same app served by OpenAI's Responses API (a route `via` it).
+    await setRoutes([{ from: 'gemini', to: 'openai', via: 'open_ai_responses', models: [{ pattern: 'gemini-*', model: 'gpt-4o-mini' }] }]);
+    const toResponses = { one: prompt('gm-resp-one'), stream: prompt('gm-resp-stream') };
+    expectGemini(await run(toResponses), toResponses);
+    assertServedBy('gm-resp-one', 'openai', { path: /^\/v1\/responses$/, model: 'gpt-4o-mini' });
+    assertServedBy('gm-resp-stream', 'openai', { path: /^\/v1\/responses$/, model: 'gpt-4o-mini' });
+  });
+
+  test('the openai SDK\'s Responses API served by Gemini, whole and streamed', async () => {
+    await setRoutes([{ from: 'openai', to: 'gemini', models: [{ pattern: 'gpt-*', model: 'gemini-2.5-flash' }] }]);
+    const p = { resp: prompt('oa-gm-resp'), respStream: prompt('oa-gm-resp-stream') };
+    const out = await page.evaluate(async (p) => {
+      const { OpenAI } = window.SDK;
+      const client = new OpenAI({ apiKey: session.sessionKey, fetch: session.createFetch('openai'), dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const resp = await client.responses.create({ model: 'gpt-4o', instructions: 'be brief', input: p.resp });
+      let streamed = '';
+      let completed = null;
+      for await (const e of await client.responses.create({ model: 'gpt-4o', input: p.respStream, stream: true })) {
+        if (e.type === 'response.output_text.delta') streamed += e.delta;
+        if (e.type === 'response.completed') completed = e.response;
+      }
+      return { text: resp.output_text, model: resp.model, status: resp.status, usage: resp.usage, streamed, completedStatus: completed?.status };
+    }, p);
+    assert.equal(out.text, replyText(p.resp));
+    assert.equal(out.model, 'gpt-4o', 'the app sees the model it asked for');
+    assert.equal(out.status, 'completed');
+    assert.ok(out.usage.output_tokens > 0, JSON.stringify(out.usage));
+    assert.equal(out.streamed, replyText(p.respStream));
+    assert.equal(out.completedStatus, 'completed');
+    assertServedBy('oa-gm-resp', 'gemini', { path: /^\/v1beta\/models\/gemini-2\.5-flash:generateContent$/ });
+    assertServedBy('oa-gm-resp-stream', 'gemini', { path: /^\/v1beta\/models\/gemini-2\.5-flash:streamGenerateContent$/ });
+    const body = JSON.parse(callsWith('oa-gm-resp')[0].bodyText);
+    assert.equal(body.systemInstruction?.parts?.[0]?.text, 'be brief', 'instructions became Gemini\'s systemInstruction');
   });
 
   test('the ai SDK: its Anthropic provider served by OpenAI (generateText and streamText)', async () => {
@@ -322,7 +357,7 @@ describe('routing: more SDK pairs', () => {
       return records.length >= 13 && records; // the routed calls above, at least
     }, { message: 'an audit record for every routed call' });
     const pairs = new Set(records.map((r) => `${r.provider}→${r.routed?.provider}:${r.routed?.model}`));
-    for (const pair of ['anthropic→gemini:gemini-2.5-flash', 'anthropic→openai:gpt-4o-mini', 'openai→anthropic:claude-haiku-4-5', 'openai→gemini:gemini-2.5-flash', 'gemini→anthropic:claude-haiku-4-5', 'gemini→openai:gpt-4o-mini', 'anthropic→openai:gpt-4o-mini']) {
+    for (const pair of ['anthropic→gemini:gemini-2.5-flash', 'anthropic→openai:gpt-4o-mini', 'openai→anthropic:claude-haiku-4-5', 'gemini→openai:gpt-4o-mini', 'openai→gemini:gemini-2.5-flash', 'gemini→anthropic:claude-haiku-4-5', 'gemini→openai:gpt-4o-mini', 'anthropic→openai:gpt-4o-mini']) {
       assert.ok(pairs.has(pair), `no audit record ${pair}: ${[...pairs].join(', ')}`);
     }
     assert.ok(records.every((r) => r.status === 200), JSON.stringify(records.map((r) => r.status)));

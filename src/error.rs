@@ -18,7 +18,8 @@ pub enum KeyfobError {
     /// Nothing answers on the bridge's port (or the connection was reset).
     #[error(
         "the Keyfob bridge is not running on {addr} ({detail}): start the browser with \
-         Keyfob, enable the bridge in the Keyfob popup, or run `keyfob install`"
+         Keyfob, run `keyfob install` once, and start the bridge in the Keyfob popup \
+         (Settings → Local apps → Start)"
     )]
     BridgeUnreachable { addr: String, detail: String },
 

@@ -120,7 +120,7 @@ pub fn install(target: &Target, json_out: bool) -> Result<i32, KeyfobError> {
         println!("Installed {HOST_NAME} in {}", path.display());
         println!("  host       {}", binary.display());
         println!("  extension  chrome-extension://{id}/");
-        println!("Enable the bridge in the Keyfob popup, then run `keyfob status`.");
+        println!("Start the bridge in the Keyfob popup (Settings → Local apps), then run `keyfob status`.");
     }
     Ok(super::exit::OK)
 }

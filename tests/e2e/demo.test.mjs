@@ -17,7 +17,7 @@ const PASSWORD = 'demo password for e2e';
 /** Starts the demo server on a free port and resolves once it prints its instructions. */
 function startDemo() {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(BINARY, ['--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(BINARY, ['demo', '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let log = '';
     child.stderr.on('data', (d) => {

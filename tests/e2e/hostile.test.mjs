@@ -338,6 +338,87 @@ describe('hostile pages against the real extension', () => {
     assert.equal(call.query, '');
   });
 
+  test("Gemini: Google's system parameters that switch credentials, billing, method or parsing are refused; alt=sse works", async () => {
+    const base = 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash';
+    const init = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'system parameters' }] }] }),
+    };
+    const refused = [
+      '$key=AIzaPageOwnKey', // a key of the page's choosing (or its session key) upstream
+      '%24key=AIzaPageOwnKey',
+      '%24KEY=AIzaPageOwnKey',
+      '+%24key+=AIzaPageOwnKey',
+      'oauth_token=ya29.page',
+      '$access_token=ya29.page',
+      '$userProject=someone-elses-project', // bills another project
+      'userProject=someone-elses-project',
+      '$quotaUser=x',
+      '$httpMethod=DELETE', // a POST that becomes a DELETE
+      '$ct=text/plain', // Google reads the body as another type than Keyfob did
+      '$callback=steal',
+      'callback=steal', // JSONP: the answer becomes a script the meter cannot read
+      '$fields=candidates', // strips usageMetadata from the answer
+      'fields=candidates',
+      'alt=proto',
+      '$apiVersion=v9',
+      '%2524key=AIzaPageOwnKey',
+    ];
+    for (const q of refused) {
+      const mark = since();
+      const res = await fetchVia(pageA, 'gemini', `${base}:generateContent?${q}`, init);
+      assertWalletError(res, 403, 'URL_NOT_ALLOWED', `gemini ?${q}`);
+      assertNothingUpstream(mark, `gemini ?${q}`);
+      // The same URL straight to the content script, not normalised by Request.
+      const raw = await rawExchange(pageA, [
+        reqFrame({ provider: 'gemini', method: 'POST', url: `${base}:generateContent?${q}`, sessionKey: keyA, hasBody: true, headers: [['content-type', 'application/json']] }),
+        { __bodyText: init.body },
+        { t: 'end' },
+      ]);
+      assertWalletError(raw, 403, 'URL_NOT_ALLOWED', `raw gemini ?${q}`);
+      assertNothingUpstream(mark, `raw gemini ?${q}`);
+    }
+    // Streaming still works: alt=sse (and $alt=sse, prettyPrint) is response shaping only.
+    for (const q of ['alt=sse', '%24alt=sse&prettyPrint=false']) {
+      const mark = since();
+      const ok = await fetchVia(pageA, 'gemini', `${base}:streamGenerateContent?${q}`, init);
+      assert.equal(ok.status, 200, `?${q}: ${ok.text}`);
+      assert.ok(ok.text.startsWith('data: '), `?${q}: an SSE stream`);
+      const call = h.mock.requests.slice(mark).find((r) => r.method === 'POST');
+      assert.equal(call?.host, 'generativelanguage.googleapis.com');
+      assert.equal(call.headers['x-goog-api-key'], SECRETS.gemini);
+    }
+  });
+
+  test('method-override and Google system-parameter headers never reach a provider', async () => {
+    const overrides = {
+      'X-HTTP-Method-Override': 'DELETE',
+      'X-HTTP-Method': 'DELETE',
+      'X-Method-Override': 'DELETE',
+      'X-Goog-User-Project': 'someone-elses-project',
+      'X-Goog-Quota-User': 'x',
+      'X-Goog-FieldMask': 'candidates',
+      'X-Goog-Api-Version': 'v9',
+    };
+    const mark = since();
+    const res = await fetchVia(pageA, 'gemini', 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...overrides },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'override headers' }] }] }),
+    });
+    assert.equal(res.status, 200, res.text);
+    const record = await legitChat(pageA, 'override headers to openai', { headers: overrides });
+    const calls = h.mock.requests.slice(mark).filter((r) => r.method === 'POST');
+    assert.deepEqual(calls.map((r) => r.host), ['generativelanguage.googleapis.com', 'api.openai.com']);
+    assert.equal(calls[1], record);
+    for (const call of calls) {
+      for (const name of Object.keys(overrides)) {
+        assert.equal(call.headers[name.toLowerCase()], undefined, `${call.host}: ${name} was forwarded`);
+      }
+    }
+  });
+
   test('createFetch("nope") → 404 UNKNOWN_PROVIDER, nothing upstream', async () => {
     const mark = since();
     const res = await fetchVia(pageA, 'nope', OPENAI_CHAT, chatInit('x'));

@@ -36,6 +36,16 @@ pub(crate) const NEVER_FORWARDED: &[&str] = &[
     "origin",
     "referer",
     "anthropic-dangerous-direct-browser-access",
+    "openai-organization",
+    "openai-project",
+    "anthropic-workspace-id",
+    "x-goog-user-project",
+    "x-goog-quota-user",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-goog-fieldmask",
+    "x-goog-api-version",
 ];
 const NEVER_FORWARDED_PREFIXES: &[&str] = &["proxy-", "sec-", "x-keyfob-"];
 
@@ -221,6 +231,36 @@ mod tests {
         )
         .expect("valid headers");
         assert_eq!(out, h(&[("x-goog-upload-protocol", "resumable")]));
+    }
+
+    #[test]
+    fn method_overrides_and_account_switches_reach_no_provider() {
+        let page = [
+            ("X-HTTP-Method-Override", "DELETE"),
+            ("X-HTTP-Method", "DELETE"),
+            ("X-Method-Override", "DELETE"),
+            ("X-Goog-User-Project", "someone-elses"),
+            ("X-Goog-Quota-User", "u"),
+            ("X-Goog-FieldMask", "candidates"),
+            ("X-Goog-Api-Version", "v9"),
+            ("OpenAI-Organization", "org-other"),
+            ("OpenAI-Project", "proj_other"),
+            ("Anthropic-Workspace-Id", "wrkspc_other"),
+        ];
+        for p in all() {
+            let out = forwarded_headers(p, &h(&page)).expect("valid headers");
+            let names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+            assert!(
+                names
+                    .iter()
+                    .all(|n| n.starts_with("anthropic-") && *n != "anthropic-workspace-id"),
+                "{}: {names:?}",
+                p.id
+            );
+        }
+        for (name, _) in page {
+            assert!(is_never_forwarded(&name.to_ascii_lowercase()), "{name}");
+        }
     }
 
     #[test]

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test as nodeTest } from 'node:test';
 import { startHarness } from './lib/fixture.mjs';
-import { replyText } from './lib/mock-providers.mjs';
+import { replyText, requestMock } from './lib/mock-providers.mjs';
+import { ACCOUNT_HEADERS } from './lib/mock/wire.mjs';
 import { clickThatCloses, approveNext, openWallet, readApproval, rejectNext, waitForApproval } from './lib/wallet.mjs';
 
 const PASSWORD = 'correct horse battery staple';
@@ -756,6 +757,55 @@ describe('hostile pages against the real extension', () => {
     assert.equal(call.host, 'api.anthropic.com');
     assert.equal(call.headers['x-api-key'], SECRETS.anthropic);
     assert.ok(!JSON.stringify(call.headers).includes('attacker-value'));
+  });
+
+  test("response headers that name the user's account are dropped; request ids, retry and rate-limit headers stay", async () => {
+    // The mock (like the real APIs) sends the account headers on every answer: proven from Node.
+    const direct = await requestMock(h.mock.port, 'api.openai.com', {
+      method: 'POST',
+      path: '/v1/chat/completions',
+      body: { model: 'gpt-4o-mini-mock-429', messages: [{ role: 'user', content: 'direct' }] },
+    });
+    assert.equal(direct.status, 429);
+    for (const [name, value] of Object.entries(ACCOUNT_HEADERS['api.openai.com'])) assert.equal(direct.headers[name], value, name);
+
+    const pageSees = async (target, provider, url, init, status) => {
+      const res = await fetchVia(target, provider, url, init);
+      assert.equal(res.kind, 'response', JSON.stringify(res));
+      assert.equal(res.status, status, res.text);
+      const host = new URL(url).host;
+      for (const name of Object.keys(ACCOUNT_HEADERS[host])) {
+        assert.equal(res.headers[name], undefined, `${provider} ${status}: the page saw ${name}`);
+      }
+      for (const value of Object.values(ACCOUNT_HEADERS[host])) {
+        assert.ok(!JSON.stringify(res.headers).includes(value), `${provider} ${status}: an account id reached the page`);
+      }
+      return res.headers;
+    };
+    // OpenAI, a normal answer and a 429: the SDKs' request id and retry hints pass.
+    let headers = await pageSees(pageA, 'openai', OPENAI_CHAT, chatInit(`account ${hex(4)}`), 200);
+    assert.match(headers['x-request-id'] ?? '', /\S/, 'x-request-id is kept');
+    headers = await pageSees(pageA, 'openai', OPENAI_CHAT, chatInit(`account ${hex(4)}`, { model: 'gpt-4o-mini-mock-429' }), 429);
+    assert.equal(headers['retry-after'], '0');
+    assert.equal(headers['retry-after-ms'], '10');
+    assert.match(headers['x-request-id'] ?? '', /\S/);
+    // Streaming answers carry them in the head too.
+    headers = await pageSees(pageA, 'openai', OPENAI_CHAT, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'stream' }] }),
+    }, 200);
+    assert.match(headers['x-request-id'] ?? '', /\S/);
+    // Anthropic through B: its organisation and workspace ids are dropped, request-id stays.
+    const messages = (model) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model, max_tokens: 16, messages: [{ role: 'user', content: 'account' }] }),
+    });
+    headers = await pageSees(pageB, 'anthropic', 'https://api.anthropic.com/v1/messages', messages('claude-haiku-4-5'), 200);
+    headers = await pageSees(pageB, 'anthropic', 'https://api.anthropic.com/v1/messages', messages('claude-haiku-4-5-mock-429'), 429);
+    assert.match(headers['request-id'] ?? '', /^req_/);
+    assert.equal(headers['retry-after'], '0');
   });
 
   // ---- 5. Locked wallet --------------------------------------------------------------------

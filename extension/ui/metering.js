@@ -17,6 +17,7 @@ export const SURFACES = [
   ['agents', 'Managed agents', 'Anthropic agents, sessions, environments and vaults'],
   ['files', 'Files and uploads', 'Stored files, uploads and vector stores'],
   ['batches', 'Batch jobs', 'Batch and other long-running jobs'],
+  ['background', 'Background responses', 'Keep running and billing after the call returns'],
 ];
 
 const integer = new Intl.NumberFormat(undefined);

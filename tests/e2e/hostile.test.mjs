@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test as nodeTest } from 'node:test';
 import { startHarness } from './lib/fixture.mjs';
-import { replyText } from './lib/mock-providers.mjs';
+import { replyText, requestMock } from './lib/mock-providers.mjs';
+import { ACCOUNT_HEADERS } from './lib/mock/wire.mjs';
 import { clickThatCloses, approveNext, openWallet, readApproval, rejectNext, waitForApproval } from './lib/wallet.mjs';
 
 const PASSWORD = 'correct horse battery staple';
@@ -336,6 +337,87 @@ describe('hostile pages against the real extension', () => {
     assert.equal(call?.host, 'generativelanguage.googleapis.com');
     assert.equal(call.headers['x-goog-api-key'], SECRETS.gemini);
     assert.equal(call.query, '');
+  });
+
+  test("Gemini: Google's system parameters that switch credentials, billing, method or parsing are refused; alt=sse works", async () => {
+    const base = 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash';
+    const init = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'system parameters' }] }] }),
+    };
+    const refused = [
+      '$key=AIzaPageOwnKey', // a key of the page's choosing (or its session key) upstream
+      '%24key=AIzaPageOwnKey',
+      '%24KEY=AIzaPageOwnKey',
+      '+%24key+=AIzaPageOwnKey',
+      'oauth_token=ya29.page',
+      '$access_token=ya29.page',
+      '$userProject=someone-elses-project', // bills another project
+      'userProject=someone-elses-project',
+      '$quotaUser=x',
+      '$httpMethod=DELETE', // a POST that becomes a DELETE
+      '$ct=text/plain', // Google reads the body as another type than Keyfob did
+      '$callback=steal',
+      'callback=steal', // JSONP: the answer becomes a script the meter cannot read
+      '$fields=candidates', // strips usageMetadata from the answer
+      'fields=candidates',
+      'alt=proto',
+      '$apiVersion=v9',
+      '%2524key=AIzaPageOwnKey',
+    ];
+    for (const q of refused) {
+      const mark = since();
+      const res = await fetchVia(pageA, 'gemini', `${base}:generateContent?${q}`, init);
+      assertWalletError(res, 403, 'URL_NOT_ALLOWED', `gemini ?${q}`);
+      assertNothingUpstream(mark, `gemini ?${q}`);
+      // The same URL straight to the content script, not normalised by Request.
+      const raw = await rawExchange(pageA, [
+        reqFrame({ provider: 'gemini', method: 'POST', url: `${base}:generateContent?${q}`, sessionKey: keyA, hasBody: true, headers: [['content-type', 'application/json']] }),
+        { __bodyText: init.body },
+        { t: 'end' },
+      ]);
+      assertWalletError(raw, 403, 'URL_NOT_ALLOWED', `raw gemini ?${q}`);
+      assertNothingUpstream(mark, `raw gemini ?${q}`);
+    }
+    // Streaming still works: alt=sse (and $alt=sse, prettyPrint) is response shaping only.
+    for (const q of ['alt=sse', '%24alt=sse&prettyPrint=false']) {
+      const mark = since();
+      const ok = await fetchVia(pageA, 'gemini', `${base}:streamGenerateContent?${q}`, init);
+      assert.equal(ok.status, 200, `?${q}: ${ok.text}`);
+      assert.ok(ok.text.startsWith('data: '), `?${q}: an SSE stream`);
+      const call = h.mock.requests.slice(mark).find((r) => r.method === 'POST');
+      assert.equal(call?.host, 'generativelanguage.googleapis.com');
+      assert.equal(call.headers['x-goog-api-key'], SECRETS.gemini);
+    }
+  });
+
+  test('method-override and Google system-parameter headers never reach a provider', async () => {
+    const overrides = {
+      'X-HTTP-Method-Override': 'DELETE',
+      'X-HTTP-Method': 'DELETE',
+      'X-Method-Override': 'DELETE',
+      'X-Goog-User-Project': 'someone-elses-project',
+      'X-Goog-Quota-User': 'x',
+      'X-Goog-FieldMask': 'candidates',
+      'X-Goog-Api-Version': 'v9',
+    };
+    const mark = since();
+    const res = await fetchVia(pageA, 'gemini', 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...overrides },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'override headers' }] }] }),
+    });
+    assert.equal(res.status, 200, res.text);
+    const record = await legitChat(pageA, 'override headers to openai', { headers: overrides });
+    const calls = h.mock.requests.slice(mark).filter((r) => r.method === 'POST');
+    assert.deepEqual(calls.map((r) => r.host), ['generativelanguage.googleapis.com', 'api.openai.com']);
+    assert.equal(calls[1], record);
+    for (const call of calls) {
+      for (const name of Object.keys(overrides)) {
+        assert.equal(call.headers[name.toLowerCase()], undefined, `${call.host}: ${name} was forwarded`);
+      }
+    }
   });
 
   test('createFetch("nope") → 404 UNKNOWN_PROVIDER, nothing upstream', async () => {
@@ -675,6 +757,55 @@ describe('hostile pages against the real extension', () => {
     assert.equal(call.host, 'api.anthropic.com');
     assert.equal(call.headers['x-api-key'], SECRETS.anthropic);
     assert.ok(!JSON.stringify(call.headers).includes('attacker-value'));
+  });
+
+  test("response headers that name the user's account are dropped; request ids, retry and rate-limit headers stay", async () => {
+    // The mock (like the real APIs) sends the account headers on every answer: proven from Node.
+    const direct = await requestMock(h.mock.port, 'api.openai.com', {
+      method: 'POST',
+      path: '/v1/chat/completions',
+      body: { model: 'gpt-4o-mini-mock-429', messages: [{ role: 'user', content: 'direct' }] },
+    });
+    assert.equal(direct.status, 429);
+    for (const [name, value] of Object.entries(ACCOUNT_HEADERS['api.openai.com'])) assert.equal(direct.headers[name], value, name);
+
+    const pageSees = async (target, provider, url, init, status) => {
+      const res = await fetchVia(target, provider, url, init);
+      assert.equal(res.kind, 'response', JSON.stringify(res));
+      assert.equal(res.status, status, res.text);
+      const host = new URL(url).host;
+      for (const name of Object.keys(ACCOUNT_HEADERS[host])) {
+        assert.equal(res.headers[name], undefined, `${provider} ${status}: the page saw ${name}`);
+      }
+      for (const value of Object.values(ACCOUNT_HEADERS[host])) {
+        assert.ok(!JSON.stringify(res.headers).includes(value), `${provider} ${status}: an account id reached the page`);
+      }
+      return res.headers;
+    };
+    // OpenAI, a normal answer and a 429: the SDKs' request id and retry hints pass.
+    let headers = await pageSees(pageA, 'openai', OPENAI_CHAT, chatInit(`account ${hex(4)}`), 200);
+    assert.match(headers['x-request-id'] ?? '', /\S/, 'x-request-id is kept');
+    headers = await pageSees(pageA, 'openai', OPENAI_CHAT, chatInit(`account ${hex(4)}`, { model: 'gpt-4o-mini-mock-429' }), 429);
+    assert.equal(headers['retry-after'], '0');
+    assert.equal(headers['retry-after-ms'], '10');
+    assert.match(headers['x-request-id'] ?? '', /\S/);
+    // Streaming answers carry them in the head too.
+    headers = await pageSees(pageA, 'openai', OPENAI_CHAT, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'stream' }] }),
+    }, 200);
+    assert.match(headers['x-request-id'] ?? '', /\S/);
+    // Anthropic through B: its organisation and workspace ids are dropped, request-id stays.
+    const messages = (model) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model, max_tokens: 16, messages: [{ role: 'user', content: 'account' }] }),
+    });
+    headers = await pageSees(pageB, 'anthropic', 'https://api.anthropic.com/v1/messages', messages('claude-haiku-4-5'), 200);
+    headers = await pageSees(pageB, 'anthropic', 'https://api.anthropic.com/v1/messages', messages('claude-haiku-4-5-mock-429'), 429);
+    assert.match(headers['request-id'] ?? '', /^req_/);
+    assert.equal(headers['retry-after'], '0');
   });
 
   // ---- 5. Locked wallet --------------------------------------------------------------------

@@ -156,6 +156,88 @@ describe('metering: usage, budgets, allow-lists, expiry, surfaces, audit', () =>
     await setPolicy({});
   });
 
+  test('background responses need their own surface; their usage is metered when their result is read', async () => {
+    const start = () => page.evaluate(async () => {
+      const res = await window.__session.createFetch('openai')('https://api.openai.com/v1/responses', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', input: 'work on this later', background: true, max_output_tokens: 64 }),
+      });
+      return { status: res.status, body: await res.text() };
+    });
+    // Not ticked (even with files and batches ticked): refused, nothing sent.
+    await setPolicy({ surfaces: ['files', 'batches'] });
+    let count = upstreamCount();
+    const refused = await start();
+    assert.equal(refused.status, 403, refused.body);
+    const error = JSON.parse(refused.body).error;
+    assert.equal(error.code, 'AGENT_SCOPE_MISSING');
+    assert.match(error.message, /background responses/);
+    assert.equal(upstreamCount(), count, 'a background response reached the provider');
+
+    // The same call in the foreground needs nothing; reading it back later costs nothing.
+    const foreground = await page.evaluate(async () => {
+      const { OpenAI } = window.SDK;
+      const s = window.__session;
+      const openai = new OpenAI({ apiKey: s.sessionKey, fetch: s.createFetch('openai'), dangerouslyAllowBrowser: true });
+      const created = await openai.responses.create({ model: 'gpt-4o-mini', input: 'right now' });
+      const again = await openai.responses.retrieve(created.id);
+      return { id: created.id, usage: again.usage };
+    });
+    assert.ok(foreground.usage, 'the stored foreground response carries its usage');
+
+    // Ticked: the official SDK starts one and polls it until it completes.
+    await setPolicy({ surfaces: ['background'] });
+    count = upstreamCount();
+    const outcome = await page.evaluate(async () => {
+      const { OpenAI } = window.SDK;
+      const s = window.__session;
+      const openai = new OpenAI({ apiKey: s.sessionKey, fetch: s.createFetch('openai'), dangerouslyAllowBrowser: true });
+      const created = await openai.responses.create({ model: 'gpt-4o-mini', input: 'keep going without me', background: true, max_output_tokens: 64 });
+      const statuses = [created.status];
+      let r = created;
+      while (r.status === 'queued' || r.status === 'in_progress') {
+        r = await openai.responses.retrieve(created.id);
+        statuses.push(r.status);
+      }
+      return { id: created.id, statuses, usage: r.usage, model: r.model, background: r.background };
+    });
+    assert.deepEqual(outcome.statuses, ['queued', 'in_progress', 'completed']);
+    assert.equal(outcome.background, true);
+    assert.deepEqual(
+      h.mock.requests.slice(count).filter((r) => r.host === 'api.openai.com').map((r) => r.route),
+      ['openai.responses.background', 'openai.responses.retrieve.pending', 'openai.responses.retrieve'],
+    );
+    const sent = h.mock.requests.find((r) => r.route === 'openai.responses.background');
+    assert.equal(JSON.parse(sent.bodyText).background, true);
+
+    const records = (await wallet.call('audit.list', { filter: { origin } })).records;
+    const of = (path) => records.filter((r) => r.path === path);
+    // The creation answered `queued` without usage: charged at least its reservation, never $0.
+    const creations = of('/v1/responses').filter((r) => r.status === 200 && r.usage.inputTokens === 0);
+    assert.equal(creations.length, 1, JSON.stringify(records.slice(0, 6)));
+    assert.equal(creations[0].usageComplete, false);
+    assert.ok(creations[0].costNanoUsd > 0, `the creation was counted: ${JSON.stringify(creations[0])}`);
+    // The pending poll reported nothing and cost nothing; the completed one is metered with the
+    // usage and model of the answer, on top of what the creation was already charged.
+    const reads = of(`/v1/responses/${outcome.id}`);
+    assert.equal(reads.length, 2, JSON.stringify(reads));
+    const [done, pending] = reads; // newest first
+    assert.equal(pending.costNanoUsd, 0);
+    assert.equal(pending.usage.inputTokens + pending.usage.outputTokens, 0);
+    assert.equal(done.usageComplete, true, JSON.stringify(done));
+    assert.equal(done.model, outcome.model);
+    assert.equal(done.usage.inputTokens, outcome.usage.input_tokens);
+    assert.equal(done.usage.outputTokens, outcome.usage.output_tokens);
+    const reported = await wallet.call('usage.get', { origin });
+    assert.ok(reported[0].summary.inputTokens >= outcome.usage.input_tokens, JSON.stringify(reported[0].summary));
+    // Reading the foreground response again was not charged a second time.
+    const [foregroundRead] = of(`/v1/responses/${foreground.id}`);
+    assert.equal(foregroundRead.costNanoUsd, 0, JSON.stringify(foregroundRead));
+    assert.equal(foregroundRead.usage.inputTokens, 0);
+    await setPolicy({});
+  });
+
   test('x-keyfob-reason and x-keyfob-context: invalid is refused, valid is audited and never forwarded', async () => {
     const tooMany = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v']));
     const bad = await chat({ model: 'gpt-4o-mini', headers: { 'x-keyfob-context': JSON.stringify(tooMany) } });

@@ -109,6 +109,23 @@ fn fail_hostile_urls_for_every_fixed_provider() {
             format!("https://{host}{path}?key=kfs_session"),
             format!("https://{host}{path}?alt=sse&KEY=x"),
             format!("https://{host}{path}?k%65y=x"),
+            // Google system parameters: a key, OAuth token, billing project, method or
+            // body type of the page's choosing, or an answer the meter cannot read.
+            format!("https://{host}{path}?$key=x"),
+            format!("https://{host}{path}?%24key=x"),
+            format!("https://{host}{path}?alt=sse&%24KEY=x"),
+            format!("https://{host}{path}?oauth_token=x"),
+            format!("https://{host}{path}?$userProject=other"),
+            format!("https://{host}{path}?userProject=other"),
+            format!("https://{host}{path}?quotaUser=other"),
+            format!("https://{host}{path}?$httpMethod=DELETE"),
+            format!("https://{host}{path}?$ct=text/plain"),
+            format!("https://{host}{path}?callback=f"),
+            format!("https://{host}{path}?$fields=candidates"),
+            format!("https://{host}{path}?alt=proto"),
+            format!("https://{host}{path}?$apiVersion=v9"),
+            format!("https://{host}{path}?alt=sse;$key=x"),
+            format!("https://{host}{path}?%2524key=x"),
             format!("https://{host}/v1/%2e%2e/organization"),
             format!("https://{host}/v1/%2E%2E/v1/organization/api_keys"),
             format!("https://{host}/v1/../v1/organization/api_keys"),
@@ -252,6 +269,10 @@ fn legitimate_sdk_urls_plan_to_the_exact_upstream_url() {
         ("openai", "POST", "https://api.openai.com/v1/uploads/upload_1/parts"),
         ("openai", "DELETE", "https://api.openai.com/v1/conversations/conv_1"),
         ("gemini", "POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"),
+        ("gemini", "POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?%24alt=sse&prettyPrint=false"),
+        ("gemini", "GET", "https://generativelanguage.googleapis.com/v1beta/files/abc-123?alt=media"),
+        ("openai", "GET", "https://api.openai.com/v1/responses/resp_1"),
+        ("openai", "POST", "https://api.openai.com/v1/responses/resp_1/cancel"),
         ("gemini", "POST", "https://generativelanguage.googleapis.com/v1/models/gemini-2.5-flash:generateContent"),
         ("gemini", "POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-embedding-001:batchEmbedContents"),
         ("gemini", "POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:countTokens"),
@@ -344,6 +365,47 @@ fn headers_are_filtered_and_the_key_goes_last() {
         Some("2026-10-21")
     );
     assert_eq!(out.iter().filter(|(n, _)| n == "x-api-key").count(), 1);
+}
+
+#[test]
+fn method_overrides_and_account_switches_never_go_upstream() {
+    let page: Vec<(String, String)> = [
+        ("Content-Type", "application/json"),
+        ("X-HTTP-Method-Override", "DELETE"),
+        ("X-HTTP-Method", "DELETE"),
+        ("X-Method-Override", "DELETE"),
+        ("X-Goog-User-Project", "someone-elses-project"),
+        ("X-Goog-Quota-User", "u"),
+        ("X-Goog-FieldMask", "candidates"),
+        ("OpenAI-Organization", "org-other"),
+        ("OpenAI-Project", "proj_other"),
+        ("Anthropic-Workspace-Id", "wrkspc_other"),
+    ]
+    .iter()
+    .map(|(n, v)| (n.to_string(), v.to_string()))
+    .collect();
+    for (p, host) in fixed_providers() {
+        let (method, path) = sample(p.id);
+        let url = format!("https://{host}{path}");
+        let planned = plan(
+            p,
+            None,
+            &PageRequest {
+                method,
+                url: &url,
+                headers: &page,
+            },
+        )
+        .expect("allowed");
+        let sent = planned.into_headers_with_key(&SecretString::from("k".to_string()));
+        for (name, _) in &page[1..] {
+            assert!(
+                sent.iter().all(|(n, _)| !n.eq_ignore_ascii_case(name)),
+                "{}: {name} went upstream",
+                p.id
+            );
+        }
+    }
 }
 
 #[test]

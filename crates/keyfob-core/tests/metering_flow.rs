@@ -87,7 +87,7 @@ impl Wallet {
             .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
             .map(|(_, v)| v.as_str());
         let facts = request_body::read_request(provider.id, &path, content_type, page.body)?;
-        self.policy.check_request(&path, facts.model.as_deref())?;
+        self.policy.check_request(&path, &facts)?;
         let estimate = metering::estimate(provider.id, &facts);
         if self.policy.needs_approval(&estimate) {
             return Err(CoreError::UserRejected); // the test user says no

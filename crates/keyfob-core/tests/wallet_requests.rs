@@ -5,7 +5,8 @@ mod common;
 
 use common::wallet::*;
 use keyfob_core::metering::{
-    AuditFilter, BudgetLimit, GrantPolicy, ModelAllowList, Period, Surface,
+    self, request_body, AuditFilter, BudgetLimit, GrantPolicy, ModelAllowList, Period, Surface,
+    Usage,
 };
 use keyfob_core::wallet::charge::End;
 use keyfob_core::wallet::request::Step;
@@ -347,4 +348,259 @@ fn a_locked_wallet_refuses_and_in_flight_calls_still_settle() {
         .unlock(&keyfob_core::secret::secret_string(PASSWORD.into()), &clock)
         .expect("unlock");
     assert_eq!(records(&h), 1, "the record made while locked is kept");
+}
+
+// ---- Background responses (OpenAI Responses `"background": true`) ----
+//
+// The answers follow OpenAI's "Background mode" guide: the create call answers at once
+// with `status: "queued"` and `usage: null`; `GET /v1/responses/{id}` answers
+// `in_progress`, then `completed` with the usage.
+
+const RESPONSES: &str = "https://api.openai.com/v1/responses";
+const BG_BODY: &[u8] =
+    br#"{"model":"gpt-4o-mini","input":"work on it later","background":true,"max_output_tokens":64}"#;
+const BG_ID: &str = "resp_68af4030592c81938ec0a5fbab4a3e9f";
+const BG_QUEUED: &[u8] = br#"{"id":"resp_68af4030592c81938ec0a5fbab4a3e9f","object":"response","created_at":1756315696,"status":"queued","background":true,"model":"gpt-4o-mini-2024-07-18","output":[],"usage":null}"#;
+const BG_RUNNING: &[u8] = br#"{"id":"resp_68af4030592c81938ec0a5fbab4a3e9f","object":"response","created_at":1756315696,"status":"in_progress","background":true,"model":"gpt-4o-mini-2024-07-18","output":[],"usage":null}"#;
+const BG_DONE: &[u8] = br#"{"id":"resp_68af4030592c81938ec0a5fbab4a3e9f","object":"response","created_at":1756315696,"status":"completed","background":true,"model":"gpt-4o-mini-2024-07-18","output":[{"type":"message","id":"msg_1","status":"completed","role":"assistant","content":[{"type":"output_text","text":"done","annotations":[]}]}],"usage":{"input_tokens":90000,"input_tokens_details":{"cached_tokens":0},"output_tokens":30000,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":120000}}"#;
+
+fn with_surfaces(surfaces: &[Surface]) -> GrantPolicy {
+    GrantPolicy {
+        surfaces: surfaces.to_vec(),
+        // A budget, so the spent total can be read back (it is never reached).
+        budgets: vec![BudgetLimit {
+            period: Period::Month,
+            max_tokens: None,
+            max_cost_nano_usd: Some(1_000_000_000_000),
+        }],
+        ..GrantPolicy::default()
+    }
+}
+
+fn spent(h: &Harness) -> u64 {
+    let usage = h
+        .wallet
+        .site_usage(Some(SITE), 30, &h.clock())
+        .expect("usage");
+    usage[0].budgets[0].spent.cost_nano_usd
+}
+
+fn bg_url() -> String {
+    format!("{RESPONSES}/{BG_ID}")
+}
+
+#[test]
+fn a_background_response_is_refused_without_its_surface_and_nothing_is_sent() {
+    let mut h = Harness::connected();
+    policy(&mut h, with_surfaces(&[Surface::Files, Surface::Batches]));
+    let out = h.call(
+        &Call::post("openai", RESPONSES, BG_BODY),
+        &Answer::json(BG_QUEUED),
+    );
+    assert!(out.sent.is_none());
+    let Some(CoreError::AgentScopeMissing(what)) = &out.refused else {
+        panic!("{:?}", out.refused);
+    };
+    assert!(what.starts_with("background responses"), "{what}");
+    let page = h.wallet.audit(&AuditFilter::default(), 10).expect("log");
+    assert_eq!(
+        page.records[0].error_code.as_deref(),
+        Some("AGENT_SCOPE_MISSING")
+    );
+    // In the foreground the same call needs no surface.
+    let foreground = br#"{"model":"gpt-4o-mini","input":"now","background":false}"#;
+    let out = h.call(
+        &Call::post("openai", RESPONSES, foreground),
+        &Answer::json(b"{}"),
+    );
+    assert!(out.sent.is_some(), "{:?}", out.refused);
+    // A body that cannot be read could be one: refused while the surface is off ...
+    let twice = br#"{"model":"gpt-4o-mini","background":false,"background":true}"#;
+    let out = h.call(
+        &Call::post("openai", RESPONSES, twice),
+        &Answer::json(b"{}"),
+    );
+    assert!(out.sent.is_none());
+    assert!(matches!(out.refused, Some(CoreError::BadRequest(_))));
+    // ... and sent, its model unknown, once it is on and no budget or allow-list needs
+    // the model.
+    policy(
+        &mut h,
+        GrantPolicy {
+            surfaces: vec![Surface::Background],
+            ..GrantPolicy::default()
+        },
+    );
+    let out = h.call(
+        &Call::post("openai", RESPONSES, twice),
+        &Answer::json(b"{}"),
+    );
+    assert!(out.sent.is_some(), "{:?}", out.refused);
+}
+
+#[test]
+fn a_background_response_is_charged_once_at_the_larger_of_reservation_and_usage() {
+    let mut h = Harness::connected();
+    policy(&mut h, with_surfaces(&[Surface::Background]));
+    let facts =
+        request_body::read_request("openai", "/v1/responses", Some("application/json"), BG_BODY)
+            .expect("facts");
+    assert!(facts.background);
+    let reserved = metering::estimate("openai", &facts)
+        .cost_nano_usd
+        .expect("priced");
+    let usage = Usage {
+        input_tokens: 90_000,
+        output_tokens: 30_000,
+        ..Usage::default()
+    };
+    let actual =
+        metering::cost_of_usage("openai", Some("gpt-4o-mini-2024-07-18"), &usage).expect("priced");
+    assert!(
+        actual > reserved,
+        "the usage must exceed the reservation here"
+    );
+
+    // Created: `queued`, no usage. Charged its reservation, never $0.
+    let out = h.call(
+        &Call::post("openai", RESPONSES, BG_BODY),
+        &Answer::json(BG_QUEUED),
+    );
+    assert_eq!(
+        out.sent.as_ref().map(|s| s.3.as_slice()),
+        Some(BG_BODY),
+        "sent as received"
+    );
+    let created = out.record.expect("audited");
+    assert_eq!(created.cost_nano_usd, Some(reserved));
+    assert!(!created.usage_complete);
+
+    // Polled while running: nothing reported, nothing charged.
+    let url = bg_url();
+    let polled = h
+        .call(&Call::get("openai", &url), &Answer::json(BG_RUNNING))
+        .record
+        .expect("audited");
+    assert_eq!(
+        (polled.cost_nano_usd, polled.usage.total_tokens()),
+        (Some(0), 0)
+    );
+
+    // Completed: metered with the answer's usage and model, charged beyond the creation.
+    let done = h
+        .call(&Call::get("openai", &url), &Answer::json(BG_DONE))
+        .record
+        .expect("audited");
+    assert_eq!(done.model.as_deref(), Some("gpt-4o-mini-2024-07-18"));
+    assert_eq!(done.path, format!("/v1/responses/{BG_ID}"));
+    assert_eq!(
+        (done.usage.input_tokens, done.usage.output_tokens),
+        (90_000, 30_000)
+    );
+    assert!(done.usage_complete);
+    assert_eq!(done.cost_nano_usd, Some(actual - reserved));
+    assert_eq!(spent(&h), actual, "charged once, at the usage");
+
+    // Read again: nothing more.
+    let again = h
+        .call(&Call::get("openai", &url), &Answer::json(BG_DONE))
+        .record
+        .expect("audited");
+    assert_eq!(again.cost_nano_usd, Some(0));
+    assert_eq!(spent(&h), actual);
+
+    // The memory is the worker's: after a restart the whole usage is charged again
+    // (counted twice, never zero times).
+    h.restart_worker();
+    let after = h
+        .call(&Call::get("openai", &url), &Answer::json(BG_DONE))
+        .record
+        .expect("audited");
+    assert_eq!(after.cost_nano_usd, Some(actual));
+}
+
+#[test]
+fn a_cheap_background_response_costs_its_reservation_and_a_stream_its_usage() {
+    let mut h = Harness::connected();
+    policy(&mut h, with_surfaces(&[Surface::Background]));
+    let reserved = h
+        .call(
+            &Call::post("openai", RESPONSES, BG_BODY),
+            &Answer::json(BG_QUEUED),
+        )
+        .record
+        .and_then(|r| r.cost_nano_usd)
+        .expect("charged");
+    let small = br#"{"id":"resp_68af4030592c81938ec0a5fbab4a3e9f","status":"completed","background":true,"model":"gpt-4o-mini","usage":{"input_tokens":5,"output_tokens":5}}"#;
+    let done = h
+        .call(&Call::get("openai", &bg_url()), &Answer::json(small))
+        .record
+        .expect("audited");
+    assert_eq!(
+        (done.cost_nano_usd, done.usage.total_tokens()),
+        (Some(0), 10)
+    );
+    assert_eq!(spent(&h), reserved);
+
+    // Streamed in the background: the stream itself reports the usage, so reading the
+    // response afterwards charges nothing more.
+    let body = br#"{"model":"gpt-4o-mini","input":"x","background":true,"stream":true}"#;
+    let sse = b"event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_stream1\",\"status\":\"queued\",\"background\":true,\"model\":\"gpt-4o-mini\",\"usage\":null}}\n\nevent: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_stream1\",\"status\":\"completed\",\"background\":true,\"model\":\"gpt-4o-mini\",\"usage\":{\"input_tokens\":7,\"output_tokens\":9}}}\n\n";
+    let answer = Answer {
+        status: 200,
+        content_type: "text/event-stream",
+        body: sse,
+        end: End::Finished,
+    };
+    let streamed = h
+        .call(&Call::post("openai", RESPONSES, body), &answer)
+        .record
+        .expect("audited");
+    assert!(streamed.usage_complete);
+    let read = br#"{"id":"resp_stream1","status":"completed","background":true,"model":"gpt-4o-mini","usage":{"input_tokens":7,"output_tokens":9}}"#;
+    let again = h
+        .call(
+            &Call::get("openai", &format!("{RESPONSES}/resp_stream1")),
+            &Answer::json(read),
+        )
+        .record
+        .expect("audited");
+    assert_eq!(again.cost_nano_usd, Some(0));
+}
+
+#[test]
+fn reading_a_stored_foreground_response_again_costs_nothing() {
+    let mut h = Harness::connected();
+    let body = br#"{"model":"gpt-4o-mini","input":"now"}"#;
+    let stored = br#"{"id":"resp_fg1","object":"response","status":"completed","background":false,"model":"gpt-4o-mini","usage":{"input_tokens":900,"output_tokens":300}}"#;
+    let created = h
+        .call(
+            &Call::post("openai", RESPONSES, body),
+            &Answer::json(stored),
+        )
+        .record
+        .expect("audited");
+    assert!(created.cost_nano_usd.is_some_and(|c| c > 0));
+    let read = h
+        .call(
+            &Call::get("openai", &format!("{RESPONSES}/resp_fg1")),
+            &Answer::json(stored),
+        )
+        .record
+        .expect("audited");
+    assert_eq!(
+        (read.cost_nano_usd, read.usage.total_tokens()),
+        (Some(0), 0)
+    );
+    // Another site's background response read here is charged here, whole: its
+    // creation's charge belongs to the site that made it.
+    let other = br#"{"id":"resp_elsewhere","status":"completed","background":true,"model":"gpt-4o-mini","usage":{"input_tokens":900,"output_tokens":300}}"#;
+    let read = h
+        .call(
+            &Call::get("openai", &format!("{RESPONSES}/resp_elsewhere")),
+            &Answer::json(other),
+        )
+        .record
+        .expect("audited");
+    assert_eq!(read.cost_nano_usd, created.cost_nano_usd);
 }

@@ -31,6 +31,8 @@ pub const MAX_RETAINED_BYTES: usize = 96 << 10;
 pub struct BodyFacts {
     pub model: Option<String>,
     pub stream: bool,
+    /// A top-level `"background": true` (JSON bodies only).
+    pub background: bool,
     pub max_output_tokens: Option<u64>,
     pub choices: u64,
     pub body_bytes: u64,
@@ -170,6 +172,7 @@ impl BodyReader {
                 let read = json.finish()?;
                 facts.model = read.model;
                 facts.stream = read.stream;
+                facts.background = read.background;
                 facts.max_output_tokens = read.max_output_tokens;
                 facts.choices = read.choices.unwrap_or(1).clamp(1, MAX_CHOICES);
             }

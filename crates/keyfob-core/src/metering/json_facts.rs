@@ -1,7 +1,8 @@
 //! The cost facts of a JSON request body, read as it streams through [`JsonLexer`].
 //!
-//! Only members of the top-level object count: `model`, `stream`, `max_tokens`,
-//! `max_completion_tokens`, `max_output_tokens`, `n`, and inside a `generationConfig` /
+//! Only members of the top-level object count: `model`, `stream`, `background`,
+//! `max_tokens`, `max_completion_tokens`, `max_output_tokens`, `n`, and inside a
+//! `generationConfig` /
 //! `generation_config` object `maxOutputTokens` / `max_output_tokens` and
 //! `candidateCount` / `candidate_count`. Keys are compared after unescaping, so
 //! `"mo\u0064el"` is `model`.
@@ -40,6 +41,8 @@ const MAX_CONFIG_KEY_BYTES: usize = 128;
 pub(crate) struct JsonRead {
     pub(crate) model: Option<String>,
     pub(crate) stream: bool,
+    /// `background` is `true` (an OpenAI response that keeps running after the answer).
+    pub(crate) background: bool,
     pub(crate) max_output_tokens: Option<u64>,
     /// The largest `n` / `candidateCount` given, unclamped.
     pub(crate) choices: Option<u64>,
@@ -126,6 +129,7 @@ fn repeats() -> CoreError {
 enum Field {
     Model,
     Stream,
+    Background,
     Cap,
     Choices,
     Config,
@@ -136,6 +140,7 @@ impl Field {
         Some(match key {
             "model" => Self::Model,
             "stream" => Self::Stream,
+            "background" => Self::Background,
             "max_tokens" | "max_completion_tokens" | "max_output_tokens" => Self::Cap,
             "n" => Self::Choices,
             "generationConfig" | "generation_config" => Self::Config,
@@ -310,6 +315,7 @@ impl Reader {
             }
             (Field::Model, _) => self.model_not_string = true,
             (Field::Stream, kind) => read.stream = kind == Kind::True,
+            (Field::Background, kind) => read.background = kind == Kind::True,
             (Field::Cap | Field::Choices, _) => read.count(&value),
             (Field::Config, _) => {}
         }
@@ -422,10 +428,32 @@ mod tests {
         let want = JsonRead {
             model: Some("m".into()),
             stream: true,
+            background: false,
             max_output_tokens: Some(10),
             choices: Some(4),
         };
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn background_is_true_only_when_the_top_level_value_is_true() {
+        let background = |body: &str| read(body).map(|r| r.background);
+        assert_eq!(background(r#"{"model":"o3","background":true}"#), Ok(true));
+        assert_eq!(background(r#"{"backgr\u006fund":true}"#), Ok(true));
+        for body in [
+            r#"{"model":"o3"}"#,
+            r#"{"background":false}"#,
+            r#"{"background":"true"}"#,
+            r#"{"background":null}"#,
+            r#"{"background":"transparent"}"#, // the image API's background colour
+            r#"{"input":{"background":true}}"#,
+        ] {
+            assert_eq!(background(body), Ok(false), "{body}");
+        }
+        assert_eq!(
+            message(r#"{"background":false,"background":true}"#),
+            "the request body repeats a key"
+        );
     }
 
     #[test]

@@ -17,6 +17,8 @@
 //! - [`prices`]: the price table (`as_of` per family) and integer cost arithmetic.
 //! - [`budget`]: reservations and committed spending per origin and period.
 //! - [`policy`]: allow-lists, gated surfaces, expiry, the approval threshold.
+//! - [`background`]: background responses, charged once across their creation and the
+//!   retrieval that reports their usage.
 //! - [`request_body`]: model, caps and stream flag from the body; `include_usage`.
 //! - [`body_scan`]: the incremental body reader behind it (`json_lex`, `json_facts`,
 //!   `multipart_scan` do the reading).
@@ -25,6 +27,7 @@
 //! - [`calendar`]: local days, weeks and months.
 
 pub mod audit;
+pub mod background;
 pub mod body_scan;
 pub mod budget;
 pub mod calendar;
@@ -159,6 +162,8 @@ mod tests {
             max_output_tokens: max,
             choices: 1,
             stream: false,
+            background: false,
+            response_id: None,
             generates: true,
             billable: true,
             body_bytes,

@@ -6,10 +6,13 @@
 //! [`super::request_body::read_request`] (which refuses bodies it cannot read
 //! unambiguously), before anything is sent upstream.
 //!
-//! - **Surfaces.** Agent sessions, stored files and batch jobs keep running, storing or
-//!   billing after the page is gone, so they are off unless the user ticked them for
-//!   this grant (`AGENT_SCOPE_MISSING`). Classification is by path segment and applies to
-//!   every provider, so a provider added later is covered too.
+//! - **Surfaces.** Agent sessions, stored files, batch jobs and background responses
+//!   keep running, storing or billing after the page is gone, so they are off unless the
+//!   user ticked them for this grant (`AGENT_SCOPE_MISSING`). Classification is by path
+//!   segment and applies to every provider, so a provider added later is covered too;
+//!   a background response is known by its body (`"background": true`, read by
+//!   [`super::body_scan`]), on any path. A body that cannot be read while that surface
+//!   is off is refused on a path that can start one ([`GrantPolicy::needs_body`]).
 //! - **Models.** An empty allow-list allows every model. Otherwise the request's model
 //!   must equal an exact entry or start with a prefix entry (`MODEL_NOT_ALLOWED`). A
 //!   request that names no model (listing models, reading a file) passes: it cannot
@@ -19,6 +22,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::budget::{Amount, BudgetLimit};
+use super::request_body::RequestFacts;
 use crate::providers::truncate_for_message;
 use crate::CoreError;
 
@@ -40,6 +44,10 @@ pub enum Surface {
     Files,
     /// Batch and asynchronous jobs.
     Batches,
+    /// Background responses (OpenAI Responses `"background": true`): they keep running
+    /// and billing after the call returns, and are charged when their result is read
+    /// ([`super::background`]).
+    Background,
 }
 
 impl Surface {
@@ -48,6 +56,9 @@ impl Surface {
             Surface::Agents => "managed agents",
             Surface::Files => "file storage",
             Surface::Batches => "batch jobs",
+            Surface::Background => {
+                "background responses (they keep running and billing after the call)"
+            }
         }
     }
 }
@@ -131,19 +142,29 @@ impl GrantPolicy {
     }
 
     /// Whether enforcing this policy needs the request's model: a model allow-list, a
-    /// budget or an approval threshold. (Surfaces are judged by path alone.)
+    /// budget or an approval threshold.
     pub fn needs_model(&self) -> bool {
         !self.models.allows_all() || !self.budgets.is_empty() || self.ask_above_nano_usd.is_some()
     }
 
-    /// The checks that need only the path and the model: surface, then model.
-    pub fn check_request(&self, path: &str, model: Option<&str>) -> Result<(), CoreError> {
-        if let Some(surface) = classify_surface(path) {
+    /// Whether a request to `path` must have a readable body: when the policy needs its
+    /// model, or when the body could start a background response the grant does not
+    /// allow (a Responses create: the last path segment is `responses`).
+    pub fn needs_body(&self, path: &str) -> bool {
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        let creates_response = path.rsplit('/').next() == Some("responses");
+        self.needs_model() || (creates_response && !self.surfaces.contains(&Surface::Background))
+    }
+
+    /// The checks that need only the path and the body's facts: surfaces, then model.
+    pub fn check_request(&self, path: &str, facts: &RequestFacts) -> Result<(), CoreError> {
+        let by_body = facts.background.then_some(Surface::Background);
+        for surface in classify_surface(path).into_iter().chain(by_body) {
             if !self.surfaces.contains(&surface) {
                 return Err(CoreError::AgentScopeMissing(surface.label().into()));
             }
         }
-        self.models.check(model)
+        self.models.check(facts.model.as_deref())
     }
 
     /// Whether a request with this estimate needs the user's approval first. An
@@ -479,18 +500,82 @@ mod tests {
         }
     }
 
+    fn facts(model: Option<&str>, background: bool) -> RequestFacts {
+        RequestFacts {
+            model: model.map(str::to_string),
+            max_output_tokens: None,
+            choices: 1,
+            stream: false,
+            background,
+            response_id: None,
+            generates: true,
+            billable: true,
+            body_bytes: 0,
+        }
+    }
+
     #[test]
     fn surfaces_are_off_unless_ticked() {
         let mut policy = GrantPolicy::default();
-        let err = policy.check_request("/v1/sessions", None);
+        let none = facts(None, false);
+        let err = policy.check_request("/v1/sessions", &none);
         assert!(matches!(err, Err(CoreError::AgentScopeMissing(ref m)) if m == "managed agents"));
         assert_eq!(
             err.map_err(|e| (e.code(), e.http_status())),
             Err(("AGENT_SCOPE_MISSING", 403))
         );
         policy.surfaces.push(Surface::Agents);
-        assert!(policy.check_request("/v1/sessions", None).is_ok());
-        assert!(policy.check_request("/v1/files", None).is_err());
+        assert!(policy.check_request("/v1/sessions", &none).is_ok());
+        assert!(policy.check_request("/v1/files", &none).is_err());
+    }
+
+    #[test]
+    fn a_background_response_needs_its_surface() {
+        let mut policy = GrantPolicy::default();
+        let background = facts(Some("o3"), true);
+        let err = policy.check_request("/v1/responses", &background);
+        assert!(
+            matches!(err, Err(CoreError::AgentScopeMissing(ref m)) if m.starts_with("background responses")),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.map_err(|e| (e.code(), e.http_status())),
+            Err(("AGENT_SCOPE_MISSING", 403))
+        );
+        // The same call in the foreground is an ordinary call.
+        assert!(policy
+            .check_request("/v1/responses", &facts(Some("o3"), false))
+            .is_ok());
+        // Judged by the body, whatever the path (Azure's and compatible servers' too).
+        assert!(policy
+            .check_request("/openai/v1/responses", &background)
+            .is_err());
+        policy.surfaces.push(Surface::Background);
+        assert!(policy.check_request("/v1/responses", &background).is_ok());
+        // Ticking it allows nothing else, and the model allow-list still applies.
+        assert!(policy.check_request("/v1/batches", &background).is_err());
+        policy.models.exact.push("gpt-4o-mini".into());
+        assert_eq!(
+            policy.check_request("/v1/responses", &background),
+            Err(CoreError::ModelNotAllowed("o3".into()))
+        );
+    }
+
+    #[test]
+    fn an_unreadable_body_is_refused_where_it_could_start_a_background_response() {
+        let mut policy = GrantPolicy::default();
+        assert!(policy.needs_body("/v1/responses"));
+        assert!(policy.needs_body("/openai/v1/responses"));
+        assert!(!policy.needs_body("/v1/chat/completions"));
+        assert!(!policy.needs_body("/v1/responses/resp_1/cancel"));
+        policy.surfaces.push(Surface::Background);
+        assert!(!policy.needs_body("/v1/responses"));
+        policy.budgets.push(BudgetLimit {
+            period: super::super::budget::Period::Day,
+            max_tokens: Some(1),
+            max_cost_nano_usd: None,
+        });
+        assert!(policy.needs_body("/v1/chat/completions"));
     }
 
     #[test]

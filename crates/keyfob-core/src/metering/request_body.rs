@@ -45,6 +45,12 @@ pub struct RequestFacts {
     pub choices: u64,
     /// Whether the response will be a stream.
     pub stream: bool,
+    /// The body asks for a background response (`"background": true`, OpenAI
+    /// Responses): it keeps running and billing after the answer, which names no usage.
+    pub background: bool,
+    /// The stored response this call reads or cancels (`GET …/responses/{id}`, `POST
+    /// …/responses/{id}/cancel`): its answer carries the usage of a background response.
+    pub response_id: Option<String>,
     /// Whether the call generates output tokens (not embeddings, rerank).
     pub generates: bool,
     /// Whether the call is billed at all (not token counting, moderation, tokenising).
@@ -59,6 +65,13 @@ impl RequestFacts {
     /// a stored file that happens to contain a `usage` key cannot be mistaken for one.
     pub fn metered(&self) -> bool {
         self.billable && self.model.is_some()
+    }
+
+    /// Whether the response is read for usage: a [`metered`](Self::metered) call, or one
+    /// that reads a stored response (whose answer may be a finished background
+    /// response; the wallet counts it only then, see [`super::background`]).
+    pub fn reads_usage(&self) -> bool {
+        self.metered() || (self.billable && self.response_id.is_some())
     }
 
     /// Estimated input tokens (none for a call that is free or names no model).
@@ -205,6 +218,8 @@ fn facts_of(
         max_output_tokens: body.max_output_tokens,
         choices: body.choices.max(1),
         stream: body.stream || path.ends_with(":streamGenerateContent"),
+        background: body.background,
+        response_id: super::background::stored_response(method, path).map(str::to_string),
         generates: method.is_none_or(|m| m == "POST") && meter.generates(),
         billable: meter.billable(),
         body_bytes: body.body_bytes,

@@ -34,6 +34,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::background::ResponseObject;
 use super::json_scan::{JsonScanner, Seg};
 use super::request_body::RequestFacts;
 use super::sse::{SseEvent, SseSplitter};
@@ -97,6 +98,11 @@ impl Dialect {
                 &[Key("x_groq"), Key("usage")],
                 &[Key("response"), Key("usage")],
                 &[Key("response"), Key("model")],
+                // A Responses object's id and `background` flag (whole, or in an event).
+                &[Key("id")],
+                &[Key("response"), Key("id")],
+                &[Key("background")],
+                &[Key("response"), Key("background")],
             ],
             Self::Gemini => &[
                 &[Key("usageMetadata")],
@@ -141,7 +147,11 @@ pub struct ResponseMeter {
     seen_usage: bool,
     model: Option<String>,
     final_seen: bool,
+    object: ResponseObject,
 }
+
+/// Longest response id kept (OpenAI's are about 50 characters).
+const MAX_RESPONSE_ID_CHARS: usize = 256;
 
 impl ResponseMeter {
     /// A meter for a response in `dialect` with the given `content-type` header.
@@ -166,11 +176,13 @@ impl ResponseMeter {
             seen_usage: false,
             model: None,
             final_seen: false,
+            object: ResponseObject::default(),
         }
     }
 
     /// The meter for the response to a request: reads usage only for a billable call
-    /// that named a model ([`RequestFacts::metered`]), and otherwise reads nothing.
+    /// that named a model, or that reads a stored response
+    /// ([`RequestFacts::reads_usage`]), and otherwise reads nothing.
     /// An unknown `provider_id` (whose request facts could not have been read) gets a
     /// meter that reads nothing, so the reservation settles as "at least".
     pub fn for_request(
@@ -185,7 +197,7 @@ impl ResponseMeter {
             return meter;
         };
         let mut meter = Self::new(Dialect::for_request(provider, path), content_type);
-        if !facts.metered() {
+        if !facts.reads_usage() {
             meter.mode = Mode::Ignore;
         }
         meter
@@ -220,7 +232,14 @@ impl ResponseMeter {
     }
 
     /// Ends the body (normally, on error or on abort) and returns what was learned.
-    pub fn finish(mut self) -> Metered {
+    pub fn finish(self) -> Metered {
+        self.finish_with_object().0
+    }
+
+    /// [`finish`](Self::finish), plus what the answer said about the OpenAI Responses
+    /// object it is (or carries in its events): its id and whether it runs in the
+    /// background.
+    pub fn finish_with_object(mut self) -> (Metered, ResponseObject) {
         match std::mem::replace(&mut self.mode, Mode::Ignore) {
             Mode::Sse(splitter) => {
                 if let Some(event) = splitter.finish() {
@@ -236,11 +255,12 @@ impl ResponseMeter {
             }
             Mode::Ignore => {}
         }
-        Metered {
+        let metered = Metered {
             usage: self.usage_so_far(),
             model: self.model,
             complete: self.final_seen && self.seen_usage,
-        }
+        };
+        (metered, self.object)
     }
 
     fn event(&mut self, event: &SseEvent) {
@@ -271,6 +291,18 @@ impl ResponseMeter {
             }
             (Gemini, 2) => {
                 self.final_seen |= serde_json::from_slice::<String>(bytes).is_ok();
+                return;
+            }
+            (OpenAi, 5 | 6) => {
+                if let Ok(id) = serde_json::from_slice::<String>(bytes) {
+                    if !id.is_empty() && id.chars().count() <= MAX_RESPONSE_ID_CHARS {
+                        self.object.id = Some(id);
+                    }
+                }
+                return;
+            }
+            (OpenAi, 7 | 8) => {
+                self.object.background |= bytes == b"true";
                 return;
             }
             (Anthropic, _) => parse::<AnthropicUsage>(bytes).map(AnthropicUsage::into_fold),
@@ -679,6 +711,69 @@ mod tests {
         let mut m = ResponseMeter::for_request("openai", "/v1/chat/completions", &facts, None);
         m.feed(spoof);
         assert_eq!(m.finish().usage.map(|u| u.input_tokens), Some(1_000_000));
+    }
+
+    #[test]
+    fn a_responses_object_says_its_id_and_whether_it_runs_in_the_background() {
+        let object = |ct: &str, body: &str| {
+            let mut m = ResponseMeter::new(Dialect::OpenAi, Some(ct));
+            m.feed(body.as_bytes());
+            m.finish_with_object()
+        };
+        let queued = r#"{"id":"resp_123","object":"response","status":"queued","background":true,
+            "model":"o3-2025-04-16","output":[{"id":"msg_1","type":"message"}],"usage":null}"#;
+        let (metered, obj) = object("application/json", queued);
+        assert_eq!((metered.usage, metered.complete), (None, false));
+        assert_eq!(obj.id.as_deref(), Some("resp_123"));
+        assert!(obj.background);
+        let foreground =
+            r#"{"id":"resp_9","background":false,"usage":{"input_tokens":3,"output_tokens":4}}"#;
+        let (metered, obj) = object("application/json", foreground);
+        assert!(metered.complete);
+        assert_eq!((obj.id.as_deref(), obj.background), (Some("resp_9"), false));
+        // Streamed: the id and flag ride on the events' `response`; nested ids are not it.
+        let stream = "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_7\",\"background\":true,\"usage\":null}}\n\n\
+            event: response.output_item.added\ndata: {\"type\":\"response.output_item.added\",\"item\":{\"id\":\"msg_7\"}}\n\n";
+        let (_, obj) = object("text/event-stream", stream);
+        assert_eq!((obj.id.as_deref(), obj.background), (Some("resp_7"), true));
+        // A string "true" is not the flag.
+        let (_, obj) = object("application/json", r#"{"id":"resp_1","background":"true"}"#);
+        assert!(!obj.background);
+    }
+
+    #[test]
+    fn a_stored_response_is_read_though_its_request_names_no_model() {
+        let read = |method: &str, path: &str| {
+            let facts = crate::metering::request_body::facts(
+                "openai",
+                method,
+                path,
+                crate::metering::body_scan::BodyFacts::default(),
+            )
+            .expect("facts");
+            let mut m =
+                ResponseMeter::for_request("openai", path, &facts, Some("application/json"));
+            m.feed(br#"{"id":"resp_1","background":true,"model":"o3","usage":{"input_tokens":10,"output_tokens":20}}"#);
+            (facts, m.finish())
+        };
+        let (facts, metered) = read("GET", "/v1/responses/resp_1");
+        assert_eq!(facts.response_id.as_deref(), Some("resp_1"));
+        assert_eq!(
+            (facts.model.as_deref(), facts.estimated_input_tokens()),
+            (None, 0)
+        );
+        assert_eq!(metered.usage.map(|u| u.total_tokens()), Some(30));
+        assert_eq!(metered.model.as_deref(), Some("o3"));
+        let (facts, metered) = read("POST", "/v1/responses/resp_1/cancel");
+        assert_eq!(
+            facts.estimated_output_tokens(),
+            0,
+            "a cancel reserves nothing"
+        );
+        assert!(metered.usage.is_some());
+        // Listing a response's input items is not a usage report.
+        let (facts, metered) = read("GET", "/v1/responses/resp_1/input_items");
+        assert_eq!((facts.response_id, metered.usage), (None, None));
     }
 
     #[test]

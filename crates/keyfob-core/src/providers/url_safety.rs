@@ -7,15 +7,78 @@
 //! parser would have rewritten is refused instead of being silently "fixed".
 //!
 //! Every function returns a human reason; callers wrap it in the right error variant.
+//!
+//! The query is the page's too, and some providers read more in it than the endpoint's
+//! own parameters. Google's API platform reads *system parameters* in every request,
+//! under a plain name or a `$` name (`key`, `$key`, `%24key`); some of them change who
+//! pays, who is authenticated, which method runs or how the body and the answer are
+//! read. [`check_query`] refuses those, for every provider (see [`SYSTEM_PARAMS`]).
 
 use url::{Host, Url};
 
 /// URLs longer than this are refused outright.
 pub(crate) const MAX_URL_LEN: usize = 8192;
 
-/// Query parameter names that carry credentials. Keys travel only in headers, and a
-/// page's query must never smuggle its session key (or anything key-like) upstream.
-const CREDENTIAL_PARAMS: &[&str] = &["key", "api_key", "api-key", "apikey", "access_token"];
+/// Query parameter names that carry credentials (compared without a leading `$`). Keys
+/// travel only in headers, and a page's query must never smuggle its session key, a key
+/// of its own or an OAuth token upstream: Google reads `key`/`$key` as the API key and
+/// `access_token`/`oauth_token` as OAuth credentials; `passwd`/`password` are reserved
+/// by Google so that no password is ever put in a URL.
+const CREDENTIAL_PARAMS: &[&str] = &[
+    "key",
+    "api_key",
+    "api-key",
+    "apikey",
+    "access_token",
+    "oauth_token",
+    "passwd",
+    "password",
+];
+
+/// Google system parameters refused under their plain and their `$` name, and why
+/// (Google Cloud, "System parameters"):
+/// - `userProject` names the Cloud project billed and charged quota for the call: a
+///   page could bill any project the user's key may use;
+/// - `quotaUser` charges the call to another per-user quota;
+/// - `httpMethod` (like the `X-HTTP-Method-Override` header, which is never forwarded)
+///   makes Google run another method than the one sent: a POST Keyfob checked could
+///   run as a DELETE;
+/// - `ct` (`$ct`) overrides the content type Google parses the body as, so the body
+///   Keyfob read (its model, its size) would not be the one Google reads;
+/// - `callback` wraps the answer in a JSONP script, and `fields` filters the answer
+///   (`fields=candidates` drops `usageMetadata`): either hides the usage report the
+///   meter counts.
+///
+/// Kept: `alt` / `$alt` with `json`, `sse` (needed to stream) or `media`, `prettyPrint`
+/// and `$.xgafv`: they shape the answer without hiding its usage. Any other `$` name is
+/// a system parameter too (the `$` marks them: `$apiVersion`, `$unique`, …) and is
+/// refused, so one Google adds later is refused until it is judged.
+const SYSTEM_PARAMS: &[(&str, &str)] = &[
+    (
+        "userproject",
+        "it bills the call to another Google Cloud project",
+    ),
+    ("quotauser", "it charges the call to another user's quota"),
+    (
+        "httpmethod",
+        "it changes the HTTP method the provider runs (a POST could run as a DELETE)",
+    ),
+    (
+        "ct",
+        "it changes the content type the provider reads the body as",
+    ),
+    (
+        "callback",
+        "it wraps the answer in a script (JSONP) whose usage cannot be read",
+    ),
+    ("fields", "it can remove the usage report from the answer"),
+];
+
+/// `$` names that only shape the answer (compared without the `$`, lower case).
+const SHAPING_PARAMS: &[&str] = &["alt", "prettyprint", ".xgafv"];
+
+/// The answer formats `alt` may ask for: ones the meter reads, and raw file media.
+const ALT_VALUES: &[&str] = &["json", "sse", "media"];
 
 /// Parses `raw` after checking its text: one of `schemes` followed by `://`, printable
 /// ASCII only, no backslash, no userinfo (not even an empty `@`), and a canonical path.
@@ -123,18 +186,54 @@ pub(crate) fn check_raw_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Refuses credential-carrying query parameters (after form decoding, any case).
+/// Refuses credential-carrying query parameters and the Google system parameters that
+/// change billing, credentials, the method or how the body and answer are read
+/// ([`SYSTEM_PARAMS`]). Names are compared after form decoding (`%24key` is `$key`),
+/// trimmed, in any case. A name that still holds a `%` or a control character after
+/// decoding is refused, and so is a `;` anywhere in the query (some servers split
+/// parameters on it, so `alt=sse;$key=…` could be two).
 pub(crate) fn check_query(url: &Url) -> Result<(), String> {
-    for (name, _) in url.query_pairs() {
-        if CREDENTIAL_PARAMS
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(name.trim()))
-        {
-            return Err(format!(
-                "credentials in the query ('{}=') are not allowed; the key is sent as a header",
-                super::truncate_for_message(&name)
-            ));
-        }
+    if url.query().is_some_and(|q| q.contains(';')) {
+        return Err("';' in the query is not allowed".into());
+    }
+    for (name, value) in url.query_pairs() {
+        check_query_param(name.trim(), value.trim())?;
+    }
+    Ok(())
+}
+
+fn check_query_param(name: &str, value: &str) -> Result<(), String> {
+    let shown = super::truncate_for_message(name);
+    if name.contains('%') || name.chars().any(char::is_control) {
+        return Err(format!(
+            "the query parameter name '{shown}' is encoded twice or malformed"
+        ));
+    }
+    let lower = name.to_ascii_lowercase();
+    let (dollar, bare) = match lower.strip_prefix('$') {
+        Some(bare) => (true, bare),
+        None => (false, lower.as_str()),
+    };
+    if CREDENTIAL_PARAMS.contains(&bare) {
+        return Err(format!(
+            "credentials in the query ('{shown}=') are not allowed; the key is sent as a header"
+        ));
+    }
+    if let Some((_, why)) = SYSTEM_PARAMS.iter().find(|(n, _)| *n == bare) {
+        return Err(format!(
+            "the query parameter '{shown}' is not allowed: {why}"
+        ));
+    }
+    if bare == "alt" && !ALT_VALUES.contains(&value.to_ascii_lowercase().as_str()) {
+        return Err(format!(
+            "'{shown}={}' is not allowed: only json, sse or media answers can be metered",
+            super::truncate_for_message(value)
+        ));
+    }
+    if dollar && !SHAPING_PARAMS.contains(&bare) {
+        return Err(format!(
+            "the system parameter '{shown}' is not allowed (only $alt, $prettyPrint and $.xgafv are)"
+        ));
     }
     Ok(())
 }
@@ -233,12 +332,73 @@ mod tests {
             "api_key=x",
             "access_token=x",
             "key",
+            "$key=abc",
+            "%24key=abc",
+            "%24KEY=abc",
+            "+%24key+=abc",
+            "%20key%09=abc",
+            "oauth_token=x",
+            "$oauth_token=x",
+            "$access_token=x",
+            "password=x",
+            "passwd=x",
         ] {
             let url = Url::parse(&format!("https://h.test/?{q}")).expect("valid");
-            assert!(check_query(&url).is_err(), "{q}");
+            let err = check_query(&url).expect_err(q);
+            assert!(err.starts_with("credentials in the query"), "{q}: {err}");
         }
         let url = Url::parse("https://h.test/?alt=sse&upload_id=1&keys_only=1").expect("valid");
         assert!(check_query(&url).is_ok());
+    }
+
+    #[test]
+    fn google_system_parameters_that_change_billing_method_or_parsing_are_refused() {
+        for (q, says) in [
+            ("$userProject=p", "another Google Cloud project"),
+            ("userProject=p", "another Google Cloud project"),
+            ("%24USERPROJECT=p", "another Google Cloud project"),
+            ("quotaUser=u", "quota"),
+            ("$quotaUser=u", "quota"),
+            ("$httpMethod=DELETE", "a POST could run as a DELETE"),
+            ("%24httpmethod=DELETE", "a POST could run as a DELETE"),
+            ("$ct=text/plain", "content type"),
+            ("$callback=f", "JSONP"),
+            ("callback=f", "JSONP"),
+            ("$fields=candidates", "usage report"),
+            ("fields=candidates", "usage report"),
+            ("alt=proto", "only json, sse or media"),
+            ("$alt=proto", "only json, sse or media"),
+            ("$apiVersion=v9", "system parameter"),
+            ("$unique=1", "system parameter"),
+            ("%2524key=abc", "encoded twice"),
+            ("k%00ey=abc", "malformed"),
+            ("alt=sse;$key=abc", "';'"),
+        ] {
+            let url = Url::parse(&format!("https://h.test/v1beta/x?{q}")).expect("valid");
+            let err = check_query(&url).expect_err(q);
+            assert!(err.contains(says), "{q}: {err}");
+        }
+    }
+
+    #[test]
+    fn response_shaping_parameters_pass() {
+        for q in [
+            "alt=sse",
+            "alt=SSE",
+            "$alt=sse",
+            "%24alt=json",
+            "alt=media",
+            "prettyPrint=false",
+            "$prettyPrint=false",
+            "$.xgafv=2",
+            "api-version=2024-10-21",
+            "upload_id=abc&upload_protocol=resumable",
+            "limit=20&after=file-1&order=desc",
+            "pageSize=50&pageToken=t",
+        ] {
+            let url = Url::parse(&format!("https://h.test/v1beta/x?{q}")).expect("valid");
+            assert_eq!(check_query(&url), Ok(()), "{q}");
+        }
     }
 
     #[test]

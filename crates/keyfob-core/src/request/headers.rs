@@ -7,12 +7,24 @@
 //! value with a control character refuses the whole request: no browser produces one,
 //! so it can only be an injection attempt.
 //!
-//! Deliberately not forwarded:
-//! - `openai-organization`, `openai-project`, `x-goog-user-project`: they choose which
-//!   organisation or project a multi-org key bills; a page must not switch the user's
-//!   billing to another account the key can reach;
+//! Deliberately not forwarded (those marked * are refused by name in [`NEVER_FORWARDED`],
+//! whatever a provider's allow-list says):
+//! - `openai-organization`*, `openai-project`*, `anthropic-workspace-id`*,
+//!   `x-goog-user-project`*: they choose which organisation, project or workspace a key
+//!   bills; a page must not switch the user's billing to another account the key can
+//!   reach. `x-goog-quota-user`* charges another user's quota;
+//! - `x-http-method-override`*, `x-http-method`*, `x-method-override`*: Google (and other
+//!   frameworks) run the method they name instead of the one sent, so a POST checked
+//!   against the path allow-list could run as a DELETE;
+//! - `x-goog-fieldmask`* filters the answer (it can drop the usage report the meter
+//!   reads); `x-goog-api-version`* switches the API version the rules were written for;
 //! - `x-stainless-*`, `x-goog-api-client`, `user-agent`: SDK telemetry, never needed;
 //! - `anthropic-dangerous-direct-browser-access`: Keyfob sets it itself for Anthropic.
+//!
+//! The other way, the provider's response headers reach the page except the ones in
+//! [`HIDDEN_RESPONSE_HEADERS`]: the wire form, hop-by-hop headers, `set-cookie`, and the
+//! headers that name the user's account (`openai-organization`, `openai-project`,
+//! `anthropic-organization-id`, `anthropic-workspace-id`).
 
 use crate::providers::{truncate_for_message, AuthStyle, Provider};
 use crate::CoreError;
@@ -36,6 +48,16 @@ pub(crate) const NEVER_FORWARDED: &[&str] = &[
     "origin",
     "referer",
     "anthropic-dangerous-direct-browser-access",
+    "openai-organization",
+    "openai-project",
+    "anthropic-workspace-id",
+    "x-goog-user-project",
+    "x-goog-quota-user",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-goog-fieldmask",
+    "x-goog-api-version",
 ];
 const NEVER_FORWARDED_PREFIXES: &[&str] = &["proxy-", "sec-", "x-keyfob-"];
 
@@ -133,9 +155,23 @@ fn is_date(v: &str) -> bool {
     (1..=12).contains(&two(5)) && (1..=31).contains(&two(8))
 }
 
-/// Response headers the page never gets: `content-encoding`/`content-length` describe the
-/// wire form the browser already decoded (they would lie about the body passed on),
-/// hop-by-hop headers belong to the worker's connection, and cookies are the provider's.
+/// Response headers the page never gets, by why:
+/// - `content-encoding`/`content-length` describe the wire form the browser already
+///   decoded (they would lie about the body passed on);
+/// - `connection`, `keep-alive`, `transfer-encoding` are hop-by-hop: they belong to the
+///   worker's connection;
+/// - `set-cookie` is the provider's cookie, never the page's;
+/// - `openai-organization`, `openai-project` (OpenAI's API reference, "Debugging
+///   requests"), `anthropic-organization-id` (Anthropic's API overview, "Response
+///   headers") and `anthropic-workspace-id` name the user's account, organisation,
+///   project or workspace the key belongs to. A page is told it may call a provider,
+///   never whose account pays for it: with these it could link the user across sites
+///   or learn their employer.
+///
+/// Everything else passes, in particular what SDKs read: `retry-after`,
+/// `retry-after-ms`, `x-should-retry`, `x-request-id`, `request-id`,
+/// `openai-processing-ms`, `openai-version` and the rate-limit headers
+/// (`x-ratelimit-*`, `anthropic-ratelimit-*`).
 const HIDDEN_RESPONSE_HEADERS: &[&str] = &[
     "content-encoding",
     "content-length",
@@ -143,13 +179,18 @@ const HIDDEN_RESPONSE_HEADERS: &[&str] = &[
     "keep-alive",
     "transfer-encoding",
     "set-cookie",
+    "openai-organization",
+    "openai-project",
+    "anthropic-organization-id",
+    "anthropic-workspace-id",
 ];
 
-/// Whether the page may see the provider's response header `name`.
+/// Whether the page may see the provider's response header `name` (any case): every
+/// header but [`HIDDEN_RESPONSE_HEADERS`].
 pub fn is_page_visible_response_header(name: &str) -> bool {
     !HIDDEN_RESPONSE_HEADERS
         .iter()
-        .any(|hidden| hidden.eq_ignore_ascii_case(name))
+        .any(|hidden| hidden.eq_ignore_ascii_case(name.trim()))
 }
 
 #[cfg(test)]
@@ -221,6 +262,36 @@ mod tests {
         )
         .expect("valid headers");
         assert_eq!(out, h(&[("x-goog-upload-protocol", "resumable")]));
+    }
+
+    #[test]
+    fn method_overrides_and_account_switches_reach_no_provider() {
+        let page = [
+            ("X-HTTP-Method-Override", "DELETE"),
+            ("X-HTTP-Method", "DELETE"),
+            ("X-Method-Override", "DELETE"),
+            ("X-Goog-User-Project", "someone-elses"),
+            ("X-Goog-Quota-User", "u"),
+            ("X-Goog-FieldMask", "candidates"),
+            ("X-Goog-Api-Version", "v9"),
+            ("OpenAI-Organization", "org-other"),
+            ("OpenAI-Project", "proj_other"),
+            ("Anthropic-Workspace-Id", "wrkspc_other"),
+        ];
+        for p in all() {
+            let out = forwarded_headers(p, &h(&page)).expect("valid headers");
+            let names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+            assert!(
+                names
+                    .iter()
+                    .all(|n| n.starts_with("anthropic-") && *n != "anthropic-workspace-id"),
+                "{}: {names:?}",
+                p.id
+            );
+        }
+        for (name, _) in page {
+            assert!(is_never_forwarded(&name.to_ascii_lowercase()), "{name}");
+        }
     }
 
     #[test]
@@ -303,6 +374,11 @@ mod tests {
             "retry-after",
             "retry-after-ms",
             "request-id",
+            "x-should-retry",
+            "openai-processing-ms",
+            "openai-version",
+            "x-ratelimit-remaining-requests",
+            "anthropic-ratelimit-requests-remaining",
         ] {
             assert!(is_page_visible_response_header(visible), "{visible}");
         }
@@ -313,6 +389,22 @@ mod tests {
             "Transfer-Encoding",
         ] {
             assert!(!is_page_visible_response_header(hidden), "{hidden}");
+        }
+    }
+
+    #[test]
+    fn headers_that_name_the_users_account_never_reach_the_page() {
+        for hidden in [
+            "openai-organization",
+            "OpenAI-Organization",
+            "openai-project",
+            "OPENAI-PROJECT",
+            "anthropic-organization-id",
+            "Anthropic-Organization-Id",
+            "anthropic-workspace-id",
+            " openai-organization",
+        ] {
+            assert!(!is_page_visible_response_header(hidden), "{hidden:?}");
         }
     }
 }

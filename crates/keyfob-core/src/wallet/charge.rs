@@ -11,8 +11,15 @@
 //!
 //! The recorded cost is the amount the budget committed, to the nano-dollar; an unknown
 //! price stays unknown in both (never $0).
+//!
+//! A background response is one charge split over two exchanges
+//! ([`crate::metering::background`]): its creation settles by the rule above (no usage
+//! yet: at least the reservation), and the call that reads its usage later is charged
+//! only the usage beyond what the creation already was (`credit`).
 
-use crate::metering::{self, Amount, BudgetBook, LocalClock, Metered, ReservationId, Settlement};
+use crate::metering::{
+    self, background, Amount, BudgetBook, LocalClock, Metered, ReservationId, Settlement,
+};
 
 /// How an exchange ended, as the glue saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +74,8 @@ pub fn settlement(
 }
 
 /// Settles (or releases) `reservation` by the rule above and returns what was charged.
+/// `credit` is what was already charged for the usage `metered` reports (a background
+/// response's creation; [`Amount::ZERO`] for every other call).
 #[allow(clippy::too_many_arguments)]
 pub fn charge(
     budgets: &mut BudgetBook,
@@ -74,6 +83,7 @@ pub fn charge(
     end: End,
     status: Option<u16>,
     metered: Option<&Metered>,
+    credit: Amount,
     provider: &str,
     model: Option<&str>,
     clock: &LocalClock,
@@ -84,6 +94,7 @@ pub fn charge(
             tokens: u.total_tokens(),
             cost_nano_usd: metering::cost_of_usage(provider, model, &u),
         });
+    let reported = background::beyond(reported, credit);
     let free = Charged {
         tokens: 0,
         cost_nano_usd: Some(0),
@@ -142,6 +153,7 @@ mod tests {
             end,
             status,
             m.as_ref(),
+            Amount::ZERO,
             "openai",
             Some("gpt-4o"),
             &clock,
@@ -197,6 +209,40 @@ mod tests {
     }
 
     #[test]
+    fn a_credit_is_taken_off_the_reported_usage_never_below_zero() {
+        let clock = LocalClock::utc(0);
+        let mut book = BudgetBook::default();
+        let mut read = |credit: Amount| {
+            let id = book
+                .reserve(SITE, &[], Amount::ZERO, &clock)
+                .expect("no limits");
+            let m = metered(true); // 150 tokens, $0.00075 of gpt-4o
+            charge(
+                &mut book,
+                Some(id),
+                End::Finished,
+                Some(200),
+                Some(&m),
+                credit,
+                "openai",
+                Some("gpt-4o"),
+                &clock,
+            )
+        };
+        let part = read(Amount {
+            tokens: 100,
+            cost_nano_usd: Some(500_000),
+        });
+        assert_eq!((part.tokens, part.cost_nano_usd), (50, Some(250_000)));
+        let covered = read(Amount {
+            tokens: 1500,
+            cost_nano_usd: Some(7_500_000),
+        });
+        assert_eq!((covered.tokens, covered.cost_nano_usd), (0, Some(0)));
+        assert_eq!(book.spent(SITE, Period::Total, &clock).tokens, 50);
+    }
+
+    #[test]
     fn an_unknown_price_stays_unknown() {
         let clock = LocalClock::utc(0);
         let mut book = BudgetBook::default();
@@ -212,6 +258,7 @@ mod tests {
             End::Finished,
             Some(200),
             Some(&m),
+            Amount::ZERO,
             "openai",
             Some("gpt-9-unknown"),
             &clock,

@@ -36,6 +36,7 @@ use super::route_step::{RouteCall, Routing};
 use super::store::Record;
 use super::Wallet;
 use crate::clients::bridged_url;
+use crate::metering::background::BackgroundCharges;
 use crate::metering::body_scan::BodyReader;
 use crate::metering::{
     self, audit::path_of, context::read_note, request_body, AppNote, GrantPolicy, LocalClock,
@@ -173,6 +174,8 @@ pub const REQUEST_APPROVAL_TIMEOUT_MS: u64 = 120_000;
 pub(crate) struct Exchanges {
     pub(super) open: LiteMap<ExchangeId, Exchange>,
     pub(super) approvals: LiteMap<String, RequestApproval>,
+    /// What each background response has been charged so far (worker memory).
+    pub(super) background: BackgroundCharges,
     next: u64,
 }
 
@@ -420,9 +423,10 @@ impl Wallet {
             read.and_then(|body| request_body::facts(ex.provider.id, method, &ex.path, body));
         let facts = match read {
             Ok(facts) => facts,
-            // A body the reader cannot read is refused where a policy needs its model;
+            // A body the reader cannot read is refused where a policy needs its model, or
+            // where it could start a background response the grant does not allow;
             // otherwise it goes on with its model unknown (and so its cost unknown).
-            Err(error) if ex.policy.needs_model() => return self.refuse(id, error, clock),
+            Err(error) if ex.policy.needs_body(&ex.path) => return self.refuse(id, error, clock),
             Err(error) => {
                 let fallback =
                     request_body::facts(ex.provider.id, method, &ex.path, Default::default());
@@ -432,7 +436,7 @@ impl Wallet {
                 }
             }
         };
-        let checked = ex.policy.check_request(&ex.path, facts.model.as_deref());
+        let checked = ex.policy.check_request(&ex.path, &facts);
         ex.estimate = metering::estimate(ex.provider.id, &facts);
         ex.facts = Some(facts);
         if let Err(error) = checked {

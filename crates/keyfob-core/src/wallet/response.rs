@@ -2,12 +2,17 @@
 //! and the audit record, or a refusal after authorisation (audited, charged nothing).
 //! A routed exchange is recorded as the app's call with where it was served
 //! ([`crate::metering::audit::Routed`]); its cost is the served model's.
+//! A call that reads a stored response counts its usage only for a background response,
+//! and only beyond what that response's creation was charged
+//! ([`crate::metering::background`]).
 
 use super::charge::{self, End};
 use super::request::{ExchangeId, Step};
 use super::store::Record;
 use super::Wallet;
-use crate::metering::{AppNote, AuditRecord, LocalClock, ResponseMeter, RollupPolicy};
+use crate::metering::{
+    Amount, AppNote, AuditRecord, LocalClock, Metered, ResponseMeter, RollupPolicy,
+};
 use crate::CoreError;
 
 impl Wallet {
@@ -55,7 +60,20 @@ impl Wallet {
     ) -> Option<AuditRecord> {
         let ex = self.exchanges.open.remove(&id)?;
         self.exchanges.approvals.retain(|_, a| a.exchange != id);
-        let metered = ex.meter.map(ResponseMeter::finish);
+        let (metered, object) = ex.meter.map(ResponseMeter::finish_with_object).unzip();
+        let object = object.unwrap_or_default();
+        let payer = ex.caller.grant_key();
+        // A stored response read again: only a background response's usage counts, and
+        // only beyond what its creation was already charged.
+        let reads = ex.facts.as_ref().and_then(|f| f.response_id.as_deref());
+        let (metered, credit) = match reads {
+            Some(_) if !object.background => (metered.map(without_usage), Amount::ZERO),
+            Some(response) => {
+                let credit = self.exchanges.background.credit(response, payer);
+                (metered, credit.unwrap_or(Amount::ZERO))
+            }
+            None => (metered, Amount::ZERO),
+        };
         let model = metered
             .as_ref()
             .and_then(|m| m.model.clone())
@@ -66,10 +84,23 @@ impl Wallet {
             end,
             ex.status,
             metered.as_ref(),
+            credit,
             ex.provider.id,
             model.as_deref(),
             clock,
         );
+        let started = ex.facts.as_ref().is_some_and(|f| f.background);
+        let answered = ex.status.is_some_and(|s| (200..300).contains(&s));
+        let response = reads.map(str::to_string).or(object.id.filter(|_| started));
+        if let Some(response) = response.filter(|_| answered && (started || object.background)) {
+            let amount = Amount {
+                tokens: charged.tokens,
+                cost_nano_usd: charged.cost_nano_usd,
+            };
+            if amount != Amount::ZERO {
+                self.exchanges.background.add(&response, payer, amount);
+            }
+        }
         let (provider, model, path, routed) = match ex.routing {
             Some(routing) => routing.audited(ex.provider, model),
             None => (ex.provider.id.to_string(), model, ex.path, None),
@@ -134,5 +165,14 @@ impl Wallet {
             .mark(Record::Audit, clock.now_ms, super::persist::COALESCE_MS);
         self.persistence
             .mark(Record::Budgets, clock.now_ms, super::persist::COALESCE_MS);
+    }
+}
+
+/// What a meter learned, minus its usage (an answer whose usage was already charged).
+fn without_usage(metered: Metered) -> Metered {
+    Metered {
+        usage: None,
+        complete: false,
+        ..metered
     }
 }

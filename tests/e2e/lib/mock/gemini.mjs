@@ -39,7 +39,8 @@ export function gemini(ctx) {
     ctx.record.route = `gemini.${version}.generate`;
     return sendJson(ctx, 200, chunk(text, true));
   }
-  if (url.searchParams.get('alt') !== 'sse') {
+  // Google reads a system parameter under its plain or its `$` name (`alt`, `$alt`).
+  if ((url.searchParams.get('alt') ?? url.searchParams.get('$alt')) !== 'sse') {
     // Without alt=sse the stream is one JSON array of the chunks.
     ctx.record.route = `gemini.${version}.stream.json`;
     const pieces = splitText(text);

@@ -1,4 +1,5 @@
-// OpenAI on the mock: chat completions, responses, models, files (multipart) and speech.
+// OpenAI on the mock: chat completions, responses (foreground and background, retrieved by
+// id), models, files (multipart) and speech.
 import { streamBulk } from './bulk.mjs';
 import { openaiToolAnswer, toolTurn } from './tools.mjs';
 import { lastText, parseMultipart, providerError, replyText, requestId, send, sendJson, sha256, speechBytes, streamSse, tokens } from './wire.mjs';
@@ -16,6 +17,8 @@ export function openai(ctx) {
   }
   if (req.method === 'POST' && path === '/v1/chat/completions') return openaiChat(ctx, json ?? {});
   if (req.method === 'POST' && path === '/v1/responses') return openaiResponses(ctx, json ?? {});
+  const stored = /^\/v1\/responses\/(resp_[A-Za-z0-9_]+)$/.exec(path);
+  if (req.method === 'GET' && stored) return openaiRetrieve(ctx, stored[1]);
   if (req.method === 'POST' && path === '/v1/files') return openaiFiles(ctx);
   if (req.method === 'POST' && path === '/v1/audio/speech') {
     ctx.record.route = 'openai.speech';
@@ -77,6 +80,22 @@ function openaiChat(ctx, body) {
   return streamSse(ctx, { head, piece: (t) => data(chunk({ content: t }, null)), tail, text });
 }
 
+/**
+ * Responses created on this mock, by id: `{answer(status), polls, background}`. A background
+ * response answers `queued` when created (no usage, as the real API), `in_progress` at its first
+ * retrieval and `completed` with its usage from the second on.
+ */
+const storedResponses = new Map();
+
+function openaiRetrieve(ctx, id) {
+  const stored = storedResponses.get(id);
+  if (!stored) return providerError(ctx, 'openai', 404, `No response found with id '${id}'.`);
+  stored.polls += 1;
+  const done = !stored.background || stored.polls > 1;
+  ctx.record.route = done ? 'openai.responses.retrieve' : 'openai.responses.retrieve.pending';
+  return sendJson(ctx, 200, stored.answer(done ? 'completed' : 'in_progress'), { 'x-request-id': requestId() });
+}
+
 function openaiResponses(ctx, body) {
   const model = body.model ?? 'gpt-4o-mini';
   const prompt = typeof body.input === 'string' ? body.input : lastText(body.input);
@@ -102,7 +121,16 @@ function openaiResponses(ctx, body) {
     reasoning: { effort: null, summary: null }, store: body.store ?? true, temperature: 1,
     text: { format: { type: 'text' } }, tool_choice: 'auto', tools: [], top_p: 1,
     truncation: 'disabled', usage: u, user: null, metadata: {}, service_tier: 'default',
+    background: body.background === true,
   });
+  const finished = (status) => (status === 'completed'
+    ? response('completed', [message(text, 'completed')], usage)
+    : response(status, [], null));
+  storedResponses.set(id, { answer: finished, polls: 0, background: body.background === true });
+  if (body.background === true && !body.stream) {
+    ctx.record.route = 'openai.responses.background';
+    return sendJson(ctx, 200, finished('queued'), { 'x-request-id': requestId() });
+  }
   if (!body.stream) {
     ctx.record.route = 'openai.responses';
     return sendJson(ctx, 200, response('completed', [message(text, 'completed')], usage), { 'x-request-id': requestId() });

@@ -70,6 +70,21 @@ export const CORS_EXPOSED_HEADERS = [
   'x-mock-route',
 ];
 
+/**
+ * What the real APIs put on every answer that names the account behind the key (OpenAI's
+ * organisation and project, Anthropic's organisation and workspace). The wallet must drop them
+ * before the page sees the answer; the mock sends them on every OpenAI and Anthropic answer.
+ */
+export const ACCOUNT_HEADERS = {
+  'api.openai.com': { 'openai-organization': 'org-mockaccount0000', 'openai-project': 'proj_mockaccount0000' },
+  'api.anthropic.com': {
+    'anthropic-organization-id': '0b5c1a4e-mock-4acc-8000-000000000000',
+    'anthropic-workspace-id': 'wrkspc_mockaccount0000',
+  },
+};
+
+const accountHeaders = (ctx) => ACCOUNT_HEADERS[ctx.host] ?? {};
+
 // ---------------------------------------------------------------------------------------------
 // Errors in each provider's own format
 
@@ -130,7 +145,7 @@ export function send(ctx, status, headers, body) {
   }
   record.status = status;
   let payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const out = { ...corsHeaders(ctx), 'x-mock-route': record.route ?? 'unknown', ...headers };
+  const out = { ...corsHeaders(ctx), 'x-mock-route': record.route ?? 'unknown', ...accountHeaders(ctx), ...headers };
   if (scenario === 'gzip' && payload.length > 0) {
     payload = gzipSync(payload);
     out['content-encoding'] = 'gzip';
@@ -158,6 +173,7 @@ export function streamSse(ctx, { head, piece, tail, text, headers = {}, slowPiec
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     'x-request-id': requestId(),
+    ...accountHeaders(ctx),
     ...(scenario === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
     ...headers,
   });

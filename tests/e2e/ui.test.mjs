@@ -558,16 +558,28 @@ describe('wallet UI', () => {
     await popup.getByText('Master password changed.').waitFor();
 
     await popup.getByText('Export an encrypted backup').click();
-    await popup.getByLabel('Backup password').first().fill(BACKUP_PASSWORD);
+    const exportForm = popup.locator('details', { has: popup.getByText('Export an encrypted backup') });
+    const master = exportForm.getByLabel('Current master password');
+    assert.equal(await master.getAttribute('autocomplete'), 'current-password');
+    // A wrong master password exports nothing and says so.
+    await master.fill('not my password');
+    await exportForm.getByLabel('Backup password').fill(BACKUP_PASSWORD);
+    await exportForm.getByRole('button', { name: 'Download backup' }).click();
+    await exportForm.getByRole('alert').filter({ hasText: 'That is not your master password.' }).waitFor();
+    await expectValue(() => master.inputValue(), '', 'the wrong master password was cleared');
+    assert.equal((await wallet.status()).failedAttempts, 1, 'the wrong guess counts toward the unlock back-off');
+    await master.fill(NEW_PASSWORD);
     await screenshot(popup, 'popup-settings');
     const download = popup.waitForEvent('download');
-    await popup.getByRole('button', { name: 'Download backup' }).click();
+    await exportForm.getByRole('button', { name: 'Download backup' }).click();
     const file = await download;
     assert.match(file.suggestedFilename(), /^keyfob-backup-\d{4}-\d{2}-\d{2}\.kfob$/);
     const path = await file.path();
     const bytes = await readFile(path);
     assert.equal(bytes.subarray(0, 4).toString('latin1'), 'KFOB');
     for (const k of ALL_KEYS) assert.ok(!bytes.toString('latin1').includes(k.random.slice(0, 12)), 'the backup is encrypted');
+    await expectValue(() => master.inputValue(), '', 'the master password was cleared');
+    assert.equal((await wallet.status()).failedAttempts, 0, 'the right password took the count back');
 
     const [personal] = await wallet.listCredentials();
     await wallet.removeCredential(personal.id);

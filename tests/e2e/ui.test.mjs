@@ -23,6 +23,7 @@ import {
   holdsFor,
   openPopup,
   pressAndRearm,
+  rearmsAfter,
   recordReplies,
   screenshot,
   sentCommands,
@@ -420,6 +421,9 @@ describe('wallet UI', () => {
     await win.getByLabel('Ask me above $').focus();
     await pressAndRearm(win, 'Enter');
     assert.equal(await focusedId(win), 'approve-limits-ask', 'the keys went to the field');
+    // The window coming back to the front (its focus and visibility events) starts the delay again.
+    await rearmsAfter(win, () => win.evaluate(() => window.dispatchEvent(new Event('focus'))));
+    await rearmsAfter(win, () => win.evaluate(() => document.dispatchEvent(new Event('visibilitychange'))));
 
     // Nothing was decided: no command left the window, and no grant exists (polled a while).
     await holdsFor(async () => {

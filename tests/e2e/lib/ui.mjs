@@ -175,8 +175,16 @@ export async function watchApproval(page) {
  * went off (the window saw the key) and on again (it re-armed after the delay).
  */
 export async function pressAndRearm(page, key) {
+  await rearmsAfter(page, () => page.keyboard.press(key));
+}
+
+/**
+ * Runs `act` in a watched approval window (see watchApproval), then waits until Approve
+ * went off and on again.
+ */
+export async function rearmsAfter(page, act) {
   const mark = await page.evaluate(() => window.__arming.length);
-  await page.keyboard.press(key);
+  await act();
   await page.waitForFunction((mark) => window.__arming.slice(mark).includes('off'), mark, { timeout: 5_000 });
   await page.waitForFunction((mark) => window.__arming.length > mark && window.__arming.at(-1) === 'on' && window.__arming.slice(mark).includes('off'), mark, { timeout: 10_000 });
 }

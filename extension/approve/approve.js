@@ -4,6 +4,9 @@
 // ask above) applied right after an approval. A provider with no key may instead be
 // served by one that has a key (a route, offered and never preselected). Everything shown comes from the service
 // worker, which took the origin from the connecting port, never from the page's words.
+// Approve takes a deliberate act (ui/deliberate.js): the focus starts on the question, not
+// on a control, so keys typed on from the page decide nothing.
+import { deliberateButton } from '../ui/deliberate.js';
 import { keyForm } from '../ui/keyform.js';
 import { $, errorText, h, isPlainHttp, say, send } from '../ui/kit.js';
 import { hasLimits, limitsForm } from '../ui/metering.js';
@@ -12,9 +15,6 @@ import { unlockForm } from '../ui/unlock.js';
 
 const id = new URLSearchParams(location.search).get('id') ?? '';
 const SECTIONS = ['#loading', '#setup', '#locked', '#decide', '#gone'];
-/** Approve stays disabled this long after the choice appears or the window regains focus,
- * so a click aimed at the page underneath cannot land on it. */
-const ARM_DELAY_MS = 500;
 
 let approval = null;
 let current = null;
@@ -23,6 +23,8 @@ let openAdd = null; // provider id whose inline "add key" form is open
 const offers = new Map(); // provider id → its route offer, kept across re-renders
 const limits = limitsForm({}, { idPrefix: 'approve-limits' });
 $('#limits-slot').replaceChildren(limits.element);
+/** Off for a moment after the choice is shown, the window focused, or a key pressed. */
+const approveButton = deliberateButton($('#approve'), () => decide(true));
 
 function show(section, { focus } = {}) {
   for (const s of SECTIONS) $(s).hidden = s !== section;
@@ -30,6 +32,7 @@ function show(section, { focus } = {}) {
   $('#site').hidden = !identity;
   $('#http-warning').hidden = !(identity && approval && isPlainHttp(approval.origin));
   document.querySelector('main').setAttribute('aria-busy', 'false');
+  approveButton.show(section === '#decide');
   if (current !== section) {
     current = section;
     (focus ?? $(section).querySelector('input:not([disabled]), select, button'))?.focus();
@@ -79,8 +82,7 @@ async function load() {
     return show('#locked');
   }
   renderChoice();
-  show('#decide', { focus: $('#providers input[name=provider]') });
-  arm();
+  show('#decide', { focus: $('#decide-title') });
   return undefined;
 }
 
@@ -192,24 +194,8 @@ async function mountAdd(providerId) {
   form.focusSecret();
 }
 
-// ---- arming Approve ----------------------------------------------------------------------
-
-let armTimer = null;
-function arm() {
-  const button = $('#approve');
-  button.disabled = true;
-  clearTimeout(armTimer);
-  armTimer = setTimeout(() => {
-    if (document.hasFocus()) button.disabled = false;
-  }, ARM_DELAY_MS);
-}
-window.addEventListener('blur', () => {
-  clearTimeout(armTimer);
-  $('#approve').disabled = true;
-});
 window.addEventListener('focus', () => {
-  if (current === '#decide') arm();
-  else if (current === '#locked' || current === '#setup') load(); // unlocked or set up elsewhere
+  if (current === '#locked' || current === '#setup') load(); // unlocked or set up elsewhere
 });
 
 // ---- decisions ---------------------------------------------------------------------------
@@ -256,18 +242,13 @@ async function decide(approve) {
     if (!applied.ok) {
       // The site is connected already; say so rather than closing over a lost setting.
       say($('#decide-error'), `Approved, but the limits were not saved: ${errorText(applied.error)} Set them in Keyfob › Sites.`);
-      $('#approve').disabled = true;
+      approveButton.disable();
       return;
     }
   }
   window.close();
 }
 
-$('#decide').addEventListener('submit', (event) => {
-  event.preventDefault();
-  if ($('#approve').disabled) return;
-  decide(true);
-});
 $('#reject').addEventListener('click', () => decide(false));
 $('#reject-setup').addEventListener('click', () => decide(false));
 $('#open-setup').addEventListener('click', () => chrome.tabs.create({ url: chrome.runtime.getURL('popup/popup.html') }));

@@ -1,8 +1,13 @@
 // The per-request approval window ("ask me above $X"): shows what the worker says about
 // the waiting request and sends the user's answer. Closing the window rejects it.
+// Approve takes a deliberate act (ui/deliberate.js): the focus starts on the heading, not
+// on a button, so keys typed on from the page decide nothing.
+import { deliberateButton } from '../ui/deliberate.js';
+
 const id = new URLSearchParams(location.search).get('id') ?? '';
 const $ = (sel) => document.querySelector(sel);
 const send = (cmd, args = {}) => chrome.runtime.sendMessage({ cmd, ...args });
+const approveButton = deliberateButton($('#approve'), () => decide(true));
 
 async function load() {
   const reply = await send('requestApprovals.get', { id });
@@ -17,18 +22,19 @@ async function load() {
   $('#model').textContent = r.model ?? 'not named';
   $('#cost').textContent = r.estimatedMaxUsd ?? `unknown (up to ${r.estimatedTokens} tokens)`;
   $('#decide').hidden = false;
-  $('#reject').focus();
+  $('#request-title').focus();
+  approveButton.show(true);
 }
 
+let deciding = false;
 async function decide(approve) {
+  if (deciding) return;
+  deciding = true;
+  approveButton.disable();
   await send('requestApprovals.decide', { id, approve });
   window.close();
 }
 
-$('#decide').addEventListener('submit', (event) => {
-  event.preventDefault();
-  decide(true);
-});
 $('#reject').addEventListener('click', () => decide(false));
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape') decide(false);

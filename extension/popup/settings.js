@@ -82,23 +82,41 @@ function changePassword(app) {
   return h('details', { class: 'card setting' }, h('summary', {}, 'Change master password'), form);
 }
 
+// The master password is asked again: an unlocked browser alone must not be enough to take
+// every key away. A wrong one counts toward the unlock back-off, as at the lock screen.
 function exportBackup(app) {
+  const current = passwordField('export-current-password', 'Current master password', { autocomplete: 'current-password' });
   const pw = passwordField('backup-password', 'Backup password', { meter: true });
   const message = h('p', { class: 'message', role: 'alert' });
   const form = h(
     'form',
     { novalidate: true },
-    h('p', { class: 'help' }, 'Saves every key in one file, encrypted with this password (it can differ from your master password). Keep the file and the password apart.'),
+    h('p', { class: 'help' }, 'Saves every key in one file, encrypted with the backup password (it can differ from your master password). Keep the file and the password apart.'),
+    current.element,
     pw.element,
     message,
     h('div', { class: 'row end' }, h('button', { type: 'submit', class: 'primary' }, 'Download backup')),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    if (!pw.input.value) return say(message, 'Choose a password for the backup file.');
+    if (!current.input.value) {
+      current.input.focus();
+      return say(message, 'Enter your master password.');
+    }
+    if (!pw.input.value) {
+      pw.input.focus();
+      return say(message, 'Choose a password for the backup file.');
+    }
     say(message, 'Encrypting…', 'info');
-    const reply = await app.run('backup.export', { password: pw.input.value });
-    if (!reply.ok) return say(message, errorText(reply.error));
+    const reply = await app.run('backup.export', { currentPassword: current.input.value, password: pw.input.value });
+    current.input.value = '';
+    if (!reply.ok) {
+      if (reply.error?.code === 'WRONG_PASSWORD') {
+        current.input.focus();
+        return say(message, 'That is not your master password.');
+      }
+      return say(message, errorText(reply.error));
+    }
     pw.input.value = '';
     pw.meter.reset();
     const bytes = Uint8Array.from(atob(reply.value.data), (c) => c.charCodeAt(0));

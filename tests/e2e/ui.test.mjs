@@ -18,17 +18,23 @@ import {
   approvalPages,
   assertNoKeyInDom,
   badgeText,
+  focusedId,
   focusIsVisible,
+  holdsFor,
   openPopup,
+  pressAndRearm,
+  rearmsAfter,
   recordReplies,
   screenshot,
+  sentCommands,
   shiftWorkerClock,
   startLocalProvider,
   waitForClose,
   waitForReply,
+  watchApproval,
 } from './lib/ui.mjs';
 import { expectValue } from './lib/wait.mjs';
-import { clickThatCloses, openWallet, readApproval, waitForApproval } from './lib/wallet.mjs';
+import { clickThatCloses, openWallet, readApproval, REQUEST_APPROVAL, waitForApproval } from './lib/wallet.mjs';
 
 const PASSWORD = 'plum anvil orbit tulip gravel';
 const NEW_PASSWORD = 'quiet lantern mosaic ferry';
@@ -389,6 +395,92 @@ describe('wallet UI', () => {
     assert.ok(!(await wallet.listGrants()).some((g) => g.origin === origin.a));
   });
 
+  test('Enter never approves a connection: the focus starts on the question, keys disarm Approve, a click approves', async () => {
+    const outcome = connect(pageA, [{ id: 'openai', required: true }]);
+    const win = await waitForApproval(h.browser.context);
+    await readApproval(win);
+    await watchApproval(win);
+    const approve = win.getByRole('button', { name: 'Approve' });
+    const box = win.locator('#provider-openai');
+    await expectValue(() => approve.isEnabled(), true, 'Approve arms once the window has been shown for a moment');
+
+    // The attack: the user is typing in the page, and a window appears under the next Enter.
+    await pressAndRearm(win, 'Enter');
+    assert.equal(await focusedId(win), 'decide-title', 'the focus starts on the question, not on a control');
+    // Space then Enter on a provider's checkbox: Space ticks it (and nothing else), Enter submits nothing.
+    await box.focus();
+    await pressAndRearm(win, 'Space');
+    await expectValue(() => box.isChecked(), false, 'Space toggles the checkbox');
+    await pressAndRearm(win, 'Enter');
+    await pressAndRearm(win, 'Space');
+    await expectValue(() => box.isChecked(), true, 'Space toggles it back');
+    // Enter in the expiry select and in a text field of the limits.
+    await win.getByLabel('Access lasts').focus();
+    await pressAndRearm(win, 'Enter');
+    await win.locator('#limits > summary').click();
+    await win.getByLabel('Ask me above $').focus();
+    await pressAndRearm(win, 'Enter');
+    assert.equal(await focusedId(win), 'approve-limits-ask', 'the keys went to the field');
+    // The window coming back to the front (its focus and visibility events) starts the delay again.
+    await rearmsAfter(win, () => win.evaluate(() => window.dispatchEvent(new Event('focus'))));
+    await rearmsAfter(win, () => win.evaluate(() => document.dispatchEvent(new Event('visibilitychange'))));
+
+    // Nothing was decided: no command left the window, and no grant exists (polled a while).
+    await holdsFor(async () => {
+      assert.ok(!(await wallet.listGrants()).some((g) => g.origin === origin.a), 'a key press approved the site');
+      const sent = await sentCommands(win);
+      assert.ok(!sent.includes('approvals.decide') && !sent.includes('policy.parse'), `the window started a decision: ${sent}`);
+    });
+    // The fence: the same window, clicked with the pointer, approves.
+    await clickThatCloses(approve);
+    assert.deepEqual(await outcome, { ok: true, providers: ['openai'] });
+    assert.deepEqual((await wallet.listGrants()).find((g) => g.origin === origin.a)?.providers, ['openai'], 'the click approved');
+  });
+
+  test('Enter never approves a request above the limit either; a click, or Tab to Approve then Space, does', async () => {
+    await wallet.call('grants.setPolicy', { origin: origin.a, policy: { askAboveNanoUsd: 1 } });
+    const upstream = (tag) => h.mock.calls('api.openai.com').filter((c) => c.bodyText?.includes(tag)).length;
+    try {
+      const asked = call(pageA, 'openai', 'ui-ask-enter');
+      const win = await waitForApproval(h.browser.context, { path: REQUEST_APPROVAL });
+      await win.getByText('gpt-4o-mini').waitFor();
+      await watchApproval(win);
+      const approve = win.getByRole('button', { name: 'Approve' });
+      await expectValue(() => approve.isEnabled(), true, 'Approve arms once the window has been shown for a moment');
+      await pressAndRearm(win, 'Enter');
+      assert.equal(await focusedId(win), 'request-title', 'the focus starts on the question, not on a button');
+      await pressAndRearm(win, 'Space');
+      await pressAndRearm(win, 'a');
+      await holdsFor(async () => {
+        assert.equal(upstream('ui-ask-enter'), 0, 'a key press sent the request');
+        const sent = await sentCommands(win);
+        assert.ok(!sent.includes('requestApprovals.decide'), `the window sent a decision: ${sent}`);
+      });
+      await screenshot(win, 'request-approval');
+      await clickThatCloses(approve);
+      const res = await asked;
+      assert.equal(res.status, 200, res.text);
+      assert.equal(upstream('ui-ask-enter'), 1, 'the click approved the request');
+
+      // By keyboard: Tab to Approve (the focus is visible there), wait for it to arm, Space.
+      const asked2 = call(pageA, 'openai', 'ui-ask-keyboard');
+      const win2 = await waitForApproval(h.browser.context, { path: REQUEST_APPROVAL });
+      await win2.getByText('gpt-4o-mini').waitFor();
+      const approve2 = win2.getByRole('button', { name: 'Approve' });
+      await approve2.waitFor({ state: 'visible' });
+      for (let i = 0; i < 4 && (await focusedId(win2)) !== 'approve'; i += 1) await win2.keyboard.press('Tab');
+      assert.equal(await focusedId(win2), 'approve', 'Tab reaches Approve');
+      assert.ok((await focusIsVisible(win2)).ok, 'the focus on Approve is visible');
+      await expectValue(() => approve2.isEnabled(), true, 'Approve re-arms after the Tab');
+      await win2.keyboard.press('Space');
+      const res2 = await asked2;
+      assert.equal(res2.status, 200, res2.text);
+    } finally {
+      // Later tests connect A afresh.
+      await wallet.send('grants.revoke', { origin: origin.a });
+    }
+  });
+
   test('one pending approval per origin: a second connect → APPROVAL_PENDING, no second window', async () => {
     const first = connect(pageA, [{ id: 'openai', required: true }]);
     const win = await waitForApproval(h.browser.context);
@@ -470,16 +562,28 @@ describe('wallet UI', () => {
     await popup.getByText('Master password changed.').waitFor();
 
     await popup.getByText('Export an encrypted backup').click();
-    await popup.getByLabel('Backup password').first().fill(BACKUP_PASSWORD);
+    const exportForm = popup.locator('details', { has: popup.getByText('Export an encrypted backup') });
+    const master = exportForm.getByLabel('Current master password');
+    assert.equal(await master.getAttribute('autocomplete'), 'current-password');
+    // A wrong master password exports nothing and says so.
+    await master.fill('not my password');
+    await exportForm.getByLabel('Backup password').fill(BACKUP_PASSWORD);
+    await exportForm.getByRole('button', { name: 'Download backup' }).click();
+    await exportForm.getByRole('alert').filter({ hasText: 'That is not your master password.' }).waitFor();
+    await expectValue(() => master.inputValue(), '', 'the wrong master password was cleared');
+    assert.equal((await wallet.status()).failedAttempts, 1, 'the wrong guess counts toward the unlock back-off');
+    await master.fill(NEW_PASSWORD);
     await screenshot(popup, 'popup-settings');
     const download = popup.waitForEvent('download');
-    await popup.getByRole('button', { name: 'Download backup' }).click();
+    await exportForm.getByRole('button', { name: 'Download backup' }).click();
     const file = await download;
     assert.match(file.suggestedFilename(), /^keyfob-backup-\d{4}-\d{2}-\d{2}\.kfob$/);
     const path = await file.path();
     const bytes = await readFile(path);
     assert.equal(bytes.subarray(0, 4).toString('latin1'), 'KFOB');
     for (const k of ALL_KEYS) assert.ok(!bytes.toString('latin1').includes(k.random.slice(0, 12)), 'the backup is encrypted');
+    await expectValue(() => master.inputValue(), '', 'the master password was cleared');
+    assert.equal((await wallet.status()).failedAttempts, 0, 'the right password took the count back');
 
     const [personal] = await wallet.listCredentials();
     await wallet.removeCredential(personal.id);
@@ -618,15 +722,16 @@ describe('wallet UI', () => {
     );
     assert.equal((await wallet.listCredentials()).length, 3);
 
-    // The approval window: Tab reaches Approve, Enter approves.
+    // The approval window: Tab reaches Approve; once it re-arms after the last Tab, Enter approves.
     const outcome = connect(pageB, [{ id: 'openai', required: true }]);
     const win = await waitForApproval(h.browser.context);
     await readApproval(win);
     const approve = win.getByRole('button', { name: 'Approve' });
     await approve.waitFor({ state: 'visible' });
-    await win.waitForFunction(() => !document.querySelector('#approve').disabled);
-    for (let i = 0; i < 6 && !(await approve.evaluate((b) => b === document.activeElement)); i += 1) await win.keyboard.press('Tab');
+    for (let i = 0; i < 8 && !(await approve.evaluate((b) => b === document.activeElement)); i += 1) await win.keyboard.press('Tab');
+    assert.equal(await focusedId(win), 'approve', 'Tab reaches Approve');
     assert.ok((await focusIsVisible(win)).ok);
+    await expectValue(() => approve.isEnabled(), true, 'Approve re-arms after the last Tab');
     // Enter approves and the window closes: only the keydown is sent (a keyup would hit a closed page).
     await win.keyboard.down('Enter');
     assert.equal((await outcome).ok, true);

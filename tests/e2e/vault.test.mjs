@@ -84,8 +84,24 @@ describe('vault: back-off, password change, backup, corruption', () => {
     await wallet.unlock(NEW_PASSWORD);
   });
 
+  test('exporting a backup asks for the master password: without it or with a wrong one → WRONG_PASSWORD', async () => {
+    const without = await wallet.expectError('backup.export', { password: BACKUP_PASSWORD });
+    assert.equal(without.code, 'WRONG_PASSWORD', 'an export without the master password');
+    assert.equal((await wallet.status()).failedAttempts, 0, 'a missing password is not a guess');
+    const wrong = await wallet.expectError('backup.export', { currentPassword: 'not the master password', password: BACKUP_PASSWORD });
+    assert.equal(wrong.code, 'WRONG_PASSWORD', 'an export with a wrong master password');
+    // A wrong guess counts toward the unlock back-off, as a wrong unlock does.
+    const status = await wallet.status();
+    assert.equal(status.failedAttempts, 1);
+    assert.equal(status.state, 'unlocked', 'a wrong guess does not lock the wallet');
+    // The right one (the password was changed above) exports, and takes the count back.
+    const { data } = await wallet.call('backup.export', { currentPassword: NEW_PASSWORD, password: BACKUP_PASSWORD });
+    assert.ok(typeof data === 'string' && data.length > 0);
+    assert.equal((await wallet.status()).failedAttempts, 0);
+  });
+
   test('an encrypted backup restores a deleted key; garbage and wrong passwords are refused', async () => {
-    const { data } = await wallet.call('backup.export', { password: BACKUP_PASSWORD });
+    const { data } = await wallet.call('backup.export', { currentPassword: NEW_PASSWORD, password: BACKUP_PASSWORD });
     assert.ok(!Buffer.from(data, 'base64').toString('latin1').includes(SECRET), 'the backup is not encrypted');
     const [key] = await wallet.listCredentials();
     await wallet.removeCredential(key.id);

@@ -4,6 +4,7 @@
 mod common;
 
 use common::wallet::*;
+use keyfob_core::secret::secret_string;
 use keyfob_core::wallet::commands::{check_sender, After, Answer, Command, Step};
 use keyfob_core::wallet::views::Notice;
 use keyfob_core::wallet::Record;
@@ -151,23 +152,169 @@ fn an_unknown_request_approval_wakes_nothing() {
 #[test]
 fn a_backup_round_trips_as_base64_and_bad_text_is_a_typed_error() {
     let mut h = Harness::connected();
-    let (_, exported) = done(
+    let data = export(
         &mut h,
-        json!({"cmd": "backup.export", "password": PASSWORD}),
-    );
-    let data = exported["data"].as_str().expect("base64 text").to_string();
+        json!({"currentPassword": PASSWORD, "password": BACKUP_PASSWORD}),
+    )
+    .expect("export");
     assert!(!data.contains(OPENAI_KEY));
     let (after, answer) = done(
         &mut h,
-        json!({"cmd": "backup.import", "data": format!("  {data}\n"), "password": PASSWORD}),
+        json!({"cmd": "backup.import", "data": format!("  {data}\n"), "password": BACKUP_PASSWORD}),
     );
     assert_eq!(after, vec![After::Stored(Record::Vault)]);
     assert!(answer["imported"].is_u64());
     let bad = run(
         &mut h,
-        json!({"cmd": "backup.import", "data": "not base64!", "password": PASSWORD}),
+        json!({"cmd": "backup.import", "data": "not base64!", "password": BACKUP_PASSWORD}),
     );
     assert!(matches!(bad, Err(CoreError::BackupInvalid)));
+}
+
+const BACKUP_PASSWORD: &str = "a separate backup passphrase";
+
+/// Runs `backup.export` with `args` through to its answer: the backup as base64, or the
+/// error it was refused with.
+fn export(h: &mut Harness, args: Value) -> Result<String, CoreError> {
+    let mut command = json!({"cmd": "backup.export"});
+    for (k, v) in args.as_object().expect("args are an object") {
+        command[k] = v.clone();
+    }
+    let outcome = match run(h, command)? {
+        Step::ExportBackup {
+            attempt,
+            current_password,
+            password,
+        } => {
+            assert!(
+                h.wallet.status(h.now).failed_attempts >= 1,
+                "the guess must count before Argon2 runs"
+            );
+            let clock = h.clock();
+            h.wallet
+                .finish_export_backup(attempt, &current_password, &password, &clock)?
+        }
+        _ => panic!("backup.export did not ask to store the guess first"),
+    };
+    let Answer::Json(text) = outcome.answer else {
+        panic!("backup.export answered the status");
+    };
+    let value: Value = serde_json::from_str(&text).expect("answer is JSON");
+    Ok(value["data"].as_str().expect("base64 text").to_string())
+}
+
+#[test]
+fn a_backup_export_needs_the_current_master_password() {
+    let mut h = Harness::connected();
+
+    // The right one: the backup holds the key, sealed, and restores.
+    let data = export(
+        &mut h,
+        json!({"currentPassword": PASSWORD, "password": BACKUP_PASSWORD}),
+    )
+    .expect("the right master password exports");
+    assert!(!data.contains(OPENAI_KEY));
+    let (_, answer) = done(
+        &mut h,
+        json!({"cmd": "backup.import", "data": data, "password": BACKUP_PASSWORD}),
+    );
+    assert_eq!(answer["imported"], json!(1));
+
+    // A wrong one: refused like a wrong unlock, nothing exported, the wallet stays open.
+    let wrong = export(
+        &mut h,
+        json!({"currentPassword": "not the master password", "password": BACKUP_PASSWORD}),
+    );
+    assert!(
+        matches!(wrong, Err(CoreError::WrongPassword)),
+        "a wrong master password exported a backup"
+    );
+    let status = h.wallet.status(h.now);
+    assert_eq!(status.failed_attempts, 1, "the wrong guess was not counted");
+    assert!(h.wallet.is_unlocked(), "a wrong guess locked the wallet");
+
+    // Missing or empty: refused too, and nothing was tried (nothing to count).
+    for args in [
+        json!({"password": BACKUP_PASSWORD}),
+        json!({"currentPassword": "", "password": BACKUP_PASSWORD}),
+        json!({"currentPassword": null, "password": BACKUP_PASSWORD}),
+    ] {
+        let refused = export(&mut h, args.clone());
+        assert!(
+            matches!(refused, Err(CoreError::WrongPassword)),
+            "{args} exported a backup"
+        );
+    }
+    assert_eq!(h.wallet.status(h.now).failed_attempts, 1);
+
+    // The right one again exports, and takes the count back as an unlock does.
+    export(
+        &mut h,
+        json!({"currentPassword": PASSWORD, "password": BACKUP_PASSWORD}),
+    )
+    .expect("the right master password exports");
+    assert_eq!(h.wallet.status(h.now).failed_attempts, 0);
+
+    // A locked wallet exports nothing, whatever the password, and counts nothing.
+    h.wallet.lock(h.now);
+    let locked = export(
+        &mut h,
+        json!({"currentPassword": PASSWORD, "password": BACKUP_PASSWORD}),
+    );
+    assert!(matches!(locked, Err(CoreError::WalletLocked)));
+    assert_eq!(h.wallet.status(h.now).failed_attempts, 0);
+}
+
+#[test]
+fn wrong_master_passwords_on_export_start_the_unlock_back_off() {
+    let mut h = Harness::connected();
+    for i in 0..5 {
+        let wrong = export(
+            &mut h,
+            json!({"currentPassword": format!("wrong guess {i}"), "password": BACKUP_PASSWORD}),
+        );
+        assert!(matches!(wrong, Err(CoreError::WrongPassword)), "guess {i}");
+    }
+    // Now even the right password waits, for export and for unlock alike.
+    let blocked = export(
+        &mut h,
+        json!({"currentPassword": PASSWORD, "password": BACKUP_PASSWORD}),
+    );
+    assert!(
+        matches!(blocked, Err(CoreError::UnlockBackoff { .. })),
+        "export ran during the back-off"
+    );
+    assert!(h.wallet.status(h.now).retry_after_ms > 0);
+    h.wallet.lock(h.now);
+    let clock = h.clock();
+    assert!(matches!(
+        h.wallet.begin_unlock(&clock),
+        Err(CoreError::UnlockBackoff { .. })
+    ));
+    // The count is stored like an unlock's: a new worker still waits.
+    h.restart_worker();
+    assert_eq!(h.wallet.status(h.now).failed_attempts, 5);
+    h.advance(31_000);
+    let clock = h.clock();
+    h.wallet
+        .unlock(&secret_string(PASSWORD.into()), &clock)
+        .expect("unlock after the back-off");
+    export(
+        &mut h,
+        json!({"currentPassword": PASSWORD, "password": BACKUP_PASSWORD}),
+    )
+    .expect("export after the back-off");
+}
+
+#[test]
+fn a_weak_backup_password_is_refused_before_any_guess_is_counted() {
+    let mut h = Harness::connected();
+    let weak = export(
+        &mut h,
+        json!({"currentPassword": "not the master password", "password": "short"}),
+    );
+    assert!(matches!(weak, Err(CoreError::WeakPassword(_))));
+    assert_eq!(h.wallet.status(h.now).failed_attempts, 0);
 }
 
 #[test]

@@ -144,3 +144,70 @@ export function waitForClose(page, { timeout = 10_000 } = {}) {
     if (page.isClosed()) done();
   });
 }
+
+/**
+ * Watches an approval window (connect or per-request) from inside: `window.__arming` lists
+ * each change of Approve between `'off'` (disabled or aria-disabled) and `'on'`, and
+ * `window.__sent` each command the window sends, at the moment it sends it. Install once
+ * the window shows its choice.
+ */
+export async function watchApproval(page) {
+  await page.getByRole('button', { name: 'Approve' }).waitFor({ state: 'visible' });
+  await page.evaluate(() => {
+    if (window.__arming) return;
+    const button = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Approve');
+    const state = () => (button.disabled || button.getAttribute('aria-disabled') === 'true' ? 'off' : 'on');
+    window.__arming = [state()];
+    new MutationObserver(() => {
+      if (window.__arming.at(-1) !== state()) window.__arming.push(state());
+    }).observe(button, { attributes: true, attributeFilter: ['disabled', 'aria-disabled'] });
+    window.__sent = [];
+    const send = chrome.runtime.sendMessage.bind(chrome.runtime);
+    chrome.runtime.sendMessage = (message, ...rest) => {
+      window.__sent.push(message?.cmd);
+      return send(message, ...rest);
+    };
+  });
+}
+
+/**
+ * Presses `key` in a watched approval window (see watchApproval), then waits until Approve
+ * went off (the window saw the key) and on again (it re-armed after the delay).
+ */
+export async function pressAndRearm(page, key) {
+  await rearmsAfter(page, () => page.keyboard.press(key));
+}
+
+/**
+ * Runs `act` in a watched approval window (see watchApproval), then waits until Approve
+ * went off and on again.
+ */
+export async function rearmsAfter(page, act) {
+  const mark = await page.evaluate(() => window.__arming.length);
+  await act();
+  await page.waitForFunction((mark) => window.__arming.slice(mark).includes('off'), mark, { timeout: 5_000 });
+  await page.waitForFunction((mark) => window.__arming.length > mark && window.__arming.at(-1) === 'on' && window.__arming.slice(mark).includes('off'), mark, { timeout: 10_000 });
+}
+
+/** The commands a watched approval window has sent so far (see watchApproval). */
+export function sentCommands(page) {
+  return page.evaluate(() => window.__sent);
+}
+
+/** The id of the focused element of `page` (`''` for the body). */
+export function focusedId(page) {
+  return page.evaluate(() => (document.activeElement === document.body ? '' : document.activeElement?.id ?? ''));
+}
+
+/**
+ * For a check that something must NOT happen: runs `check` (which asserts) every 50 ms
+ * for `ms`, failing at the first miss. Follow it with a positive fence: the thing that
+ * was held off, done the allowed way, must then show up.
+ */
+export async function holdsFor(check, { ms = 1_500, intervalMs = 50 } = {}) {
+  const until = Date.now() + ms;
+  do {
+    await check();
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  } while (Date.now() < until);
+}

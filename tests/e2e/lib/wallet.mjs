@@ -118,10 +118,14 @@ export class Wallet {
 
 const handled = new WeakSet();
 
-function isApprovalPage(page) {
+/** The connect approval window; the per-request one ("ask me above $X") is `REQUEST_APPROVAL`. */
+export const CONNECT_APPROVAL = '/approve/approve.html';
+export const REQUEST_APPROVAL = '/approve/request.html';
+
+function isApprovalPage(page, path) {
   try {
     const u = new URL(page.url());
-    return u.protocol === 'chrome-extension:' && u.pathname === '/approve/approve.html';
+    return u.protocol === 'chrome-extension:' && u.pathname === path;
   } catch {
     return false;
   }
@@ -130,19 +134,20 @@ function isApprovalPage(page) {
 /**
  * Resolves with the next approval window not yet handled by these helpers: one already open,
  * or the next one to open. Start waiting before the page calls `connect()` when you can.
+ * `path: REQUEST_APPROVAL` waits for a per-request approval window instead.
  */
-export async function waitForApproval(context, { timeout = 15_000 } = {}) {
+export async function waitForApproval(context, { timeout = 15_000, path = CONNECT_APPROVAL } = {}) {
   const deadline = Date.now() + timeout;
   for (;;) {
     // A window opened with chrome.windows.create may show about:blank for a moment: poll urls.
-    const open = context.pages().find((p) => !p.isClosed() && !handled.has(p) && isApprovalPage(p));
+    const open = context.pages().find((p) => !p.isClosed() && !handled.has(p) && isApprovalPage(p, path));
     if (open) {
       handled.add(open);
       await open.waitForLoadState('domcontentloaded');
       return open;
     }
     const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`no approval window (approve/approve.html) opened within ${timeout} ms`);
+    if (left <= 0) throw new Error(`no approval window (${path.slice(1)}) opened within ${timeout} ms`);
     await context.waitForEvent('page', { timeout: Math.min(left, 250) }).catch(() => null);
   }
 }

@@ -2,9 +2,10 @@
 //! here so every front end (the popup today, the local bridge next) gets one set of
 //! rules. A command comes in as JSON `{cmd, ...}`; [`Wallet::command`] applies it and
 //! answers what the glue must do: wait for records to be stored, notify sessions,
-//! wake a waiting request, close a window, and then answer. The three commands that
-//! need I/O half-way (unlock derives after the attempt is stored, a key test fetches,
-//! a lost window is reopened) come back as a [`Step`] naming that I/O.
+//! wake a waiting request, close a window, and then answer. The commands that need I/O
+//! half-way (unlock and backup export derive a key from the master password only once
+//! the attempt is stored, a key test fetches, a lost window is reopened) come back as a
+//! [`Step`] naming that I/O.
 //!
 //! No answer carries a stored key: credentials leave masked, and a key test returns
 //! only a verdict. `Command` has no `Debug`: some variants carry passwords or keys.
@@ -16,15 +17,15 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::connect::Decision;
-use super::vault_ops::{checked_base_url, UnlockAttempt};
+use super::vault_ops::{checked_base_url, PasswordAttempt, UnlockAttempt};
 use super::views::Notice;
 use super::{Record, Wallet};
 use crate::metering::{AuditFilter, GrantPolicy, LocalClock, PolicyForm};
 use crate::providers;
 use crate::request::key_test_path;
 use crate::route::Route;
-use crate::secret::SecretString;
-use crate::vault::estimate_password_strength;
+use crate::secret::{ExposeSecret, SecretString};
+use crate::vault::{check_password_policy, estimate_password_strength};
 use crate::CoreError;
 
 /// Audit rows per page when the popup does not say.
@@ -55,8 +56,15 @@ pub enum Command {
     SetAutoLock { minutes: u32 },
     #[serde(rename = "problems.dismiss")]
     DismissProblem { record: String },
+    /// `password` seals the backup; `currentPassword` is the master password, asked again
+    /// so an unlocked browser alone cannot take every key away. Missing or empty, it is
+    /// `WRONG_PASSWORD` (nothing is tried, nothing counted).
     #[serde(rename = "backup.export")]
-    ExportBackup { password: SecretString },
+    ExportBackup {
+        #[serde(default)]
+        current_password: Option<SecretString>,
+        password: SecretString,
+    },
     #[serde(rename = "backup.import")]
     ImportBackup {
         data: String,
@@ -181,6 +189,13 @@ pub enum Step {
         attempt: UnlockAttempt,
         password: SecretString,
     },
+    /// Store the counted guess (`Record::Throttle`), then carry out what
+    /// [`Wallet::finish_export_backup`] answers for it.
+    ExportBackup {
+        attempt: PasswordAttempt,
+        current_password: SecretString,
+        password: SecretString,
+    },
     /// Make the key test [`Wallet::key_test`] plans for this credential; answer its verdict.
     TestKey { credential: String },
     /// Bring this approval's window to the front, or open a new one if it is gone
@@ -287,6 +302,24 @@ impl Wallet {
                     }),
                 })
             }
+            C::ExportBackup {
+                current_password,
+                password,
+            } => {
+                self.open()?;
+                // A backup password the policy refuses is no guess at the master password.
+                check_password_policy(&password)?;
+                // EXPOSE: only to see whether a master password was given at all.
+                let current = current_password
+                    .filter(|p| !p.expose_secret().is_empty())
+                    .ok_or(CoreError::WrongPassword)?;
+                let attempt = self.begin_password_check(clock)?;
+                return Ok(Step::ExportBackup {
+                    attempt,
+                    current_password: current,
+                    password,
+                });
+            }
             C::TestCredential { id } => return Ok(Step::TestKey { credential: id }),
             C::FocusApproval { id } => {
                 let window = self.pending_approval(&id)?.window_id;
@@ -326,10 +359,6 @@ impl Wallet {
                 Outcome::status_after(Record::Vault)
             }
             C::DismissProblem { record } => Outcome::json(&self.dismiss_problem(&record))?,
-            C::ExportBackup { password } => {
-                let blob = self.export_backup(&password)?;
-                Outcome::json(&json!({ "data": B64.encode(blob) }))?
-            }
             C::ImportBackup { data, password } => {
                 let blob = B64
                     .decode(data.trim().as_bytes())
@@ -444,5 +473,18 @@ impl Wallet {
             }
         };
         Ok(Step::Done(done))
+    }
+
+    /// Finishes `backup.export` once its counted guess is stored: `{data}`, the backup in
+    /// base64, for the right master password.
+    pub fn finish_export_backup(
+        &mut self,
+        attempt: PasswordAttempt,
+        current_password: &SecretString,
+        password: &SecretString,
+        clock: &LocalClock,
+    ) -> Result<Outcome, CoreError> {
+        let blob = self.export_backup(attempt, current_password, password, clock.now_ms)?;
+        Outcome::json(&json!({ "data": B64.encode(blob) }))
     }
 }

@@ -4,6 +4,9 @@
 //! - **The unlock attempt is counted before the key is derived** (and taken back on
 //!   success), so however unlock calls interleave, no more than the throttle allows run
 //!   Argon2id with a wrong password.
+//! - **A backup export asks for the master password again**, and a guess there is an
+//!   unlock attempt: counted and stored before Argon2id runs, under the same throttle, so
+//!   an unlocked browser is no faster a way to guess it than the lock screen.
 //! - The master password is used and dropped; only the derived key is kept (written to
 //!   session storage once the vault it opens is stored).
 //! - A locked wallet keeps no history in memory: the audit log is sealed as it locks.
@@ -14,7 +17,10 @@ use crate::metering::{AuditLedger, LocalClock};
 use crate::providers::{self, Provider};
 use crate::request::{plan_key_test, UpstreamPlan};
 use crate::secret::{ExposeSecret, SecretString};
-use crate::vault::{open_record, seal_record, CredentialInfo, KdfParams, NewCredential, Vault};
+use crate::vault::{
+    derive_vault_key, open_record, seal_record, CredentialInfo, KdfParams, NewCredential, Vault,
+    VaultKey,
+};
 use crate::CoreError;
 
 impl Wallet {
@@ -214,13 +220,44 @@ impl Wallet {
         Ok(())
     }
 
-    /// The backup, sealed under its own password.
-    pub fn export_backup(&mut self, password: &SecretString) -> Result<Vec<u8>, CoreError> {
+    /// Counts a guess at the master password made while unlocked (the backup export asks
+    /// for it again), before any key is derived, exactly as [`Wallet::begin_unlock`]
+    /// counts one: the glue stores the count, then calls
+    /// [`Wallet::finish_export_backup`].
+    pub fn begin_password_check(
+        &mut self,
+        clock: &LocalClock,
+    ) -> Result<PasswordAttempt, CoreError> {
+        let now = clock.now_ms;
+        self.open()?;
+        self.throttle.check(now)?;
+        self.throttle.record_failure(now);
+        self.persistence.mark(Record::Throttle, now, 0);
+        Ok(PasswordAttempt { _counted: () })
+    }
+
+    /// The backup, sealed under its own password, for a counted attempt whose `current`
+    /// is the master password. A wrong one is [`CoreError::WrongPassword`] and stays
+    /// counted; the right one takes the count back, as an unlock does.
+    pub fn export_backup(
+        &mut self,
+        attempt: PasswordAttempt,
+        current: &SecretString,
+        backup_password: &SecretString,
+        now: u64,
+    ) -> Result<Vec<u8>, CoreError> {
+        let PasswordAttempt { _counted: () } = attempt;
         let kdf = self.kdf;
         let WalletSlot::Unlocked(open) = &self.slot else {
             return Err(self.open().err().unwrap_or(CoreError::WalletLocked));
         };
-        open.vault.export_backup(password, &kdf, &mut *self.rng)
+        if !derives(&open.key, current)? {
+            return Err(CoreError::WrongPassword);
+        }
+        self.throttle.reset();
+        self.persistence.mark(Record::Throttle, now, 0);
+        open.vault
+            .export_backup(backup_password, &kdf, &mut *self.rng)
     }
 
     /// Merges a backup in; returns how many credentials it added or restored.
@@ -331,6 +368,21 @@ impl Wallet {
 pub struct UnlockAttempt {
     sealed: Vec<u8>,
     before: crate::vault::UnlockThrottle,
+}
+
+/// A guess at the master password, made while unlocked, that has been counted (see
+/// [`Wallet::begin_password_check`]).
+pub struct PasswordAttempt {
+    _counted: (),
+}
+
+/// Whether `password` is the master password `key` was derived from: Argon2id with the
+/// key's own salt and parameters, then the key checks compared in constant time. It is
+/// the proof an unlock makes against the stored header, made against the key in memory,
+/// so it also holds before a new vault is first stored and right after a password change.
+fn derives(key: &VaultKey, password: &SecretString) -> Result<bool, CoreError> {
+    let candidate = derive_vault_key(password, key.params(), key.salt())?;
+    Ok(key.check_matches(&candidate.key_check()))
 }
 
 /// A key test for the glue to send: one GET, then judge the answer with

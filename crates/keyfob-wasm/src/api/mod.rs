@@ -61,6 +61,15 @@ async fn run(command: Command) -> EngineResult<JsValue> {
             control::refresh_badge();
             return status();
         }
+        Step::ExportBackup {
+            attempt,
+            current_password,
+            password,
+        } => {
+            // The guess is counted and stored before the key is derived, as for unlock.
+            engine::stored(Record::Throttle).await?;
+            with(|w| w.finish_export_backup(attempt, &current_password, &password, &clock()))?
+        }
         Step::TestKey { credential } => return keytest::test_credential(&credential).await,
         Step::FocusApproval { approval, window } => {
             focus_approval(&approval, window).await?;

@@ -97,7 +97,7 @@ describe('wallet UI: usage, limits and activity', () => {
     await screenshot(win, 'approve-limits');
     // A limit with nothing in it is caught before the site is approved.
     await win.getByLabel('Max USD').fill('');
-    await win.waitForFunction(() => !document.querySelector('#approve').disabled);
+    await win.waitForFunction(() => document.querySelector('#approve').getAttribute('aria-disabled') !== 'true');
     await clickThatCloses(win.getByRole('button', { name: 'Approve' }));
     await win.getByText('Give each budget a token or USD limit, or remove it.').waitFor();
     assert.equal((await wallet.call('grants.list')).length, 0, 'nothing was approved');

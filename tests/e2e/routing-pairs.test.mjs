@@ -50,6 +50,21 @@ describe('routing: more SDK pairs', () => {
     }
   }
 
+  /** The openai SDK's Responses API in the page: `p.resp` whole (with instructions), `p.respStream` streamed. */
+  const responsesWholeAndStreamed = (p) =>
+    page.evaluate(async (p) => {
+      const { OpenAI } = window.SDK;
+      const client = new OpenAI({ apiKey: session.sessionKey, fetch: session.createFetch('openai'), dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const resp = await client.responses.create({ model: 'gpt-4o', instructions: 'be brief', input: p.resp });
+      let streamed = '';
+      let completed = null;
+      for await (const e of await client.responses.create({ model: 'gpt-4o', input: p.respStream, stream: true })) {
+        if (e.type === 'response.output_text.delta') streamed += e.delta;
+        if (e.type === 'response.completed') completed = e.response;
+      }
+      return { text: resp.output_text, model: resp.model, status: resp.status, usage: resp.usage, streamed, completedStatus: completed?.status };
+    }, p);
+
   before(async () => {
     h = await startHarness();
     wallet = await openWallet(h.browser);
@@ -130,18 +145,7 @@ describe('routing: more SDK pairs', () => {
   test('the openai SDK: Responses served by Anthropic, and a chat stream served by Gemini', async () => {
     await setRoutes([{ from: 'openai', to: 'anthropic', models: [{ pattern: 'gpt-*', model: 'claude-haiku-4-5' }] }]);
     const p = { resp: prompt('oa-an-resp'), respStream: prompt('oa-an-resp-stream'), chatStream: prompt('oa-gm-chat') };
-    const responses = await page.evaluate(async (p) => {
-      const { OpenAI } = window.SDK;
-      const client = new OpenAI({ apiKey: session.sessionKey, fetch: session.createFetch('openai'), dangerouslyAllowBrowser: true, maxRetries: 0 });
-      const resp = await client.responses.create({ model: 'gpt-4o', instructions: 'be brief', input: p.resp });
-      let streamed = '';
-      let completed = null;
-      for await (const e of await client.responses.create({ model: 'gpt-4o', input: p.respStream, stream: true })) {
-        if (e.type === 'response.output_text.delta') streamed += e.delta;
-        if (e.type === 'response.completed') completed = e.response;
-      }
-      return { text: resp.output_text, status: resp.status, usage: resp.usage, streamed, completedStatus: completed?.status, completedText: completed?.output?.[0]?.content?.[0]?.text };
-    }, p);
+    const responses = await responsesWholeAndStreamed(p);
     assert.equal(responses.text, replyText(p.resp));
     assert.equal(responses.status, 'completed');
     assert.ok(responses.usage.output_tokens > 0, JSON.stringify(responses.usage));
@@ -217,18 +221,7 @@ describe('routing: more SDK pairs', () => {
   test('the openai SDK\'s Responses API served by Gemini, whole and streamed', async () => {
     await setRoutes([{ from: 'openai', to: 'gemini', models: [{ pattern: 'gpt-*', model: 'gemini-2.5-flash' }] }]);
     const p = { resp: prompt('oa-gm-resp'), respStream: prompt('oa-gm-resp-stream') };
-    const out = await page.evaluate(async (p) => {
-      const { OpenAI } = window.SDK;
-      const client = new OpenAI({ apiKey: session.sessionKey, fetch: session.createFetch('openai'), dangerouslyAllowBrowser: true, maxRetries: 0 });
-      const resp = await client.responses.create({ model: 'gpt-4o', instructions: 'be brief', input: p.resp });
-      let streamed = '';
-      let completed = null;
-      for await (const e of await client.responses.create({ model: 'gpt-4o', input: p.respStream, stream: true })) {
-        if (e.type === 'response.output_text.delta') streamed += e.delta;
-        if (e.type === 'response.completed') completed = e.response;
-      }
-      return { text: resp.output_text, model: resp.model, status: resp.status, usage: resp.usage, streamed, completedStatus: completed?.status };
-    }, p);
+    const out = await responsesWholeAndStreamed(p);
     assert.equal(out.text, replyText(p.resp));
     assert.equal(out.model, 'gpt-4o', 'the app sees the model it asked for');
     assert.equal(out.status, 'completed');

@@ -68,10 +68,12 @@
 
   /** An error raised by Keyfob itself; branch on `code`, never on the message. */
   class KeyfobError extends NativeError {
-    constructor(code, message) {
+    constructor(code, message, retryAfterMs) {
       super(message);
       defineProperty(this, 'name', { value: 'KeyfobError' });
       defineProperty(this, 'code', { value: code, enumerable: true });
+      // APPROVAL_BACKOFF: how long until this site may ask again.
+      if (typeof retryAfterMs === 'number') defineProperty(this, 'retryAfterMs', { value: retryAfterMs, enumerable: true });
     }
   }
   freeze(KeyfobError.prototype);
@@ -109,7 +111,10 @@
       if (!entry) return;
       apply(mapDelete, waiting, [own(frame, 'id')]);
       if (own(frame, 'ok') === true) entry.resolve(own(frame, 'value'));
-      else entry.reject(new KeyfobError(String(own(own(frame, 'error'), 'code')), String(own(own(frame, 'error'), 'message'))));
+      else {
+        const error = own(frame, 'error');
+        entry.reject(new KeyfobError(String(own(error, 'code')), String(own(error, 'message')), own(error, 'retryAfterMs')));
+      }
     } else if (t === 'event') {
       const name = own(frame, 'name');
       if (name === 'disconnect') current = null;

@@ -4,6 +4,7 @@ export type KeyfobErrorCode =
   | 'USER_REJECTED'
   | 'PROVIDER_KEY_MISSING'
   | 'APPROVAL_PENDING'
+  | 'APPROVAL_BACKOFF'
   | 'UNKNOWN_PROVIDER'
   | 'BAD_REQUEST'
   | 'ORIGIN_NOT_APPROVED'
@@ -15,6 +16,8 @@ export type KeyfobErrorCode =
 export interface KeyfobError extends Error {
   readonly name: 'KeyfobError';
   readonly code: KeyfobErrorCode;
+  /** With `APPROVAL_BACKOFF` (the user rejected this site's last approval): ms until it may ask again. */
+  readonly retryAfterMs?: number;
 }
 
 export interface ProviderRequest {

@@ -13,6 +13,8 @@ import { startHarness } from './lib/fixture.mjs';
 import { replyText, requestMock } from './lib/mock-providers.mjs';
 import { ACCOUNT_HEADERS } from './lib/mock/wire.mjs';
 import { clickThatCloses, approveNext, openWallet, readApproval, rejectNext, waitForApproval } from './lib/wallet.mjs';
+import { shiftWorkerClock } from './lib/ui.mjs';
+import { expectValue } from './lib/wait.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 /** Every test gets a deadline: a promise the extension never settles fails that test, not the run. */
@@ -218,6 +220,28 @@ describe('hostile pages against the real extension', () => {
   const approvalWindows = () =>
     h.browser.context.pages().filter((p) => !p.isClosed() && p.url().includes('/approve/approve.html'));
   const childFrame = () => frameHost.frames().find((f) => f !== frameHost.mainFrame() && f.url().startsWith(h.pages.b.origin));
+  /** A connect that should be refused at once, with the KeyfobError's fields. */
+  const backoffOutcome = (target) =>
+    target.evaluate(() =>
+      window.keyfob.connect({ providers: [{ id: 'openai', required: true }] }).then(
+        () => ({ ok: true }),
+        (e) => ({ code: e?.code, message: e?.message, retryAfterMs: e?.retryAfterMs, isKeyfobError: e instanceof window.keyfob.KeyfobError }),
+      ),
+    );
+  let clockAhead = 0; // how far the worker's clock has been moved ahead (only ever forward)
+  /**
+   * After a rejection, `target`'s origin backs off: checks that its next connect is refused with
+   * APPROVAL_BACKOFF for at most `expectedMs` and opens no window, then moves the worker's clock
+   * past the back-off (rather than waiting it out).
+   */
+  async function passBackoff(target, expectedMs) {
+    const refused = await backoffOutcome(target);
+    assert.equal(refused.code, 'APPROVAL_BACKOFF', JSON.stringify(refused));
+    assert.ok(refused.retryAfterMs > expectedMs / 2 && refused.retryAfterMs <= expectedMs, JSON.stringify(refused));
+    assert.equal(approvalWindows().length, 0, 'a backed-off connect opened a window');
+    clockAhead += refused.retryAfterMs + 1_000;
+    await shiftWorkerClock(h.browser, clockAhead);
+  }
 
   /** A legit chat call through `target`'s session; returns the mock's record of it. */
   async function legitChat(target, what, { session = '__kf', headers = {} } = {}) {
@@ -634,6 +658,7 @@ describe('hostile pages against the real extension', () => {
     const r = await outcome;
     assert.deepEqual(r, { ok: false, name: 'KeyfobError', code: 'USER_REJECTED', isKeyfobError: true });
     assert.ok(!(await wallet.listGrants()).some((g) => JSON.stringify(g).includes(h.pages.b.origin)), 'no grant for B');
+    await passBackoff(pageB, 10_000);
   });
 
   test('closing the approval window → USER_REJECTED', async () => {
@@ -645,6 +670,21 @@ describe('hostile pages against the real extension', () => {
     assert.equal(r.ok, false, JSON.stringify(r));
     assert.equal(r.code, 'USER_REJECTED');
     assert.equal(await pageB.evaluate(async () => (await window.keyfob.tryReconnect()) === null), true);
+  });
+
+  test('connecting again right after closing the window → APPROVAL_BACKOFF (429, when to retry), and no window opens', async () => {
+    // The previous test closed B's window: B's second rejection in a row, so 20 s.
+    const again = await backoffOutcome(pageB);
+    assert.equal(again.code, 'APPROVAL_BACKOFF', JSON.stringify(again));
+    assert.equal(again.isKeyfobError, true);
+    assert.ok(again.retryAfterMs > 10_000 && again.retryAfterMs <= 20_000, JSON.stringify(again));
+    assert.match(again.message, /try again in \d+ s/);
+    // A page retrying in a loop opens nothing either.
+    for (let i = 0; i < 5; i++) assert.equal((await backoffOutcome(pageB)).code, 'APPROVAL_BACKOFF');
+    await pageB.waitForTimeout(500); // a window the glue opened anyway would show by now
+    assert.equal(approvalWindows().length, 0, 'no approval window for a backed-off origin');
+    // Once the back-off has passed (the worker's clock moved on), B may ask again.
+    await passBackoff(pageB, 20_000);
   });
 
   test('a second connect from the same origin while one is pending → APPROVAL_PENDING, one window only', async () => {
@@ -723,6 +763,52 @@ describe('hostile pages against the real extension', () => {
   });
 
   // ---- 4. Origin binding once B has its own grant ------------------------------------------
+
+  test('cross-origin iframes all connecting at once → exactly one approval window, the others APPROVAL_PENDING', async () => {
+    // Three origins nested in one tab (localhost and 127.0.0.1 are different origins), each
+    // asking for a provider none of them holds, so each one would need a window.
+    const local = (server, path) => server.url(path).replace('://127.0.0.1:', '://localhost:');
+    const inner = h.pages.a.url('/index.html');
+    const middle = local(h.pages.b, `/frame.html?src=${encodeURIComponent(inner)}`);
+    const flood = await h.browser.context.newPage();
+    try {
+      await flood.goto(local(h.pages.a, `/frame.html?src=${encodeURIComponent(middle)}`), { waitUntil: 'load' });
+      let frames = [];
+      for (let i = 0; i < 200 && (frames = flood.frames()).length < 3; i++) await flood.waitForTimeout(25);
+      assert.equal(frames.length, 3, 'three nested frames');
+      for (const f of frames) {
+        await f.waitForLoadState('load');
+        await f.waitForFunction(() => typeof window.keyfob === 'object');
+      }
+      const origins = await Promise.all(frames.map((f) => f.evaluate(() => location.origin)));
+      assert.equal(new Set(origins).size, 3, `three origins: ${origins}`);
+      await Promise.all(
+        frames.map((f) =>
+          f.evaluate(() => {
+            window.__flood = 'waiting';
+            window.keyfob.connect({ providers: [{ id: 'groq', required: true }] }).then(
+              () => (window.__flood = 'connected'),
+              (e) => (window.__flood = e.code),
+            );
+          }),
+        ),
+      );
+      const outcomes = () => Promise.all(frames.map((f) => f.evaluate(() => window.__flood)));
+      const win = await waitForApproval(h.browser.context);
+      await readApproval(win);
+      await expectValue(async () => (await outcomes()).filter((o) => o === 'APPROVAL_PENDING').length, 2, 'two frames are told to wait');
+      await flood.waitForTimeout(500); // a second window the glue opened anyway would show by now
+      assert.equal(approvalWindows().length, 1, 'exactly one approval window');
+      const asked = origins[(await outcomes()).indexOf('waiting')];
+      assert.ok(asked, 'one frame waits for the window');
+      assert.ok((await win.locator('body').innerText()).includes(asked), 'the window names the frame that waits');
+      await win.close();
+      await expectValue(async () => (await outcomes()).sort().join(), 'APPROVAL_PENDING,APPROVAL_PENDING,USER_REJECTED', 'the closed window rejects');
+      assert.ok(!(await wallet.listGrants()).some((g) => g.providers.includes('groq')), 'no grant for groq');
+    } finally {
+      await flood.close();
+    }
+  });
 
   test("B connected: A's session key replayed from B is refused; B's own createFetch ignores A's key in a header", async () => {
     let mark = since();

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { startHarness } from './lib/fixture.mjs';
+import { startPagesServer } from './lib/pages-server.mjs';
 import {
   approvalPages,
   assertNoKeyInDom,
@@ -123,15 +124,40 @@ describe('wallet UI', () => {
   after(async () => {
     await local?.close();
     await h?.teardown();
+    for (const server of freshServers) await server.close();
   });
 
+  // A rejected origin backs off (APPROVAL_BACKOFF): tests that reject use an origin of their own.
+  const freshServers = [];
+  /** A page on a new origin (its own static server), never asked before. */
+  const freshPage = async () => {
+    const server = await startPagesServer();
+    freshServers.push(server);
+    return h.newPage('/index.html', server);
+  };
+  /** `page`'s origin was just rejected: its next connect is APPROVAL_BACKOFF, and no window opens. */
+  const assertBackedOff = async (page) => {
+    const refused = await page.evaluate(() =>
+      window.keyfob.connect({ providers: [{ id: 'openai', required: true }] }).then(
+        () => ({ ok: true }),
+        (e) => ({ code: e?.code, retryAfterMs: e?.retryAfterMs }),
+      ),
+    );
+    assert.equal(refused.code, 'APPROVAL_BACKOFF', JSON.stringify(refused));
+    assert.ok(refused.retryAfterMs > 5_000 && refused.retryAfterMs <= 10_000, JSON.stringify(refused));
+    assert.equal(approvalPages(h.browser.context).length, 0, 'a backed-off connect opened a window');
+  };
+
   test('before any wallet, a connect opens the approval window on "Set up Keyfob first"; Reject → USER_REJECTED', async () => {
-    const outcome = connect(pageA, [{ id: 'openai', required: true }]);
+    const page = await freshPage();
+    const outcome = connect(page, [{ id: 'openai', required: true }]);
     const win = await waitForApproval(h.browser.context);
     await win.getByRole('heading', { name: 'Set up Keyfob first' }).waitFor();
     await screenshot(win, 'approve-setup');
     await clickThatCloses(win.getByRole('button', { name: 'Reject' }));
     assert.deepEqual(await outcome, { ok: false, code: 'USER_REJECTED' });
+    await assertBackedOff(page);
+    await page.close();
   });
 
   test('onboarding: one sentence on what Keyfob protects; the meter and the Create button follow the core policy', async () => {
@@ -382,8 +408,11 @@ describe('wallet UI', () => {
   });
 
   test('Reject, Escape and closing the window each → USER_REJECTED, and no grant', async () => {
+    const rejected = [];
     for (const how of ['reject', 'escape', 'close']) {
-      const outcome = connect(pageA, [{ id: 'openai', required: true }]);
+      const page = await freshPage();
+      rejected.push(await page.evaluate(() => location.origin));
+      const outcome = connect(page, [{ id: 'openai', required: true }]);
       const win = await waitForApproval(h.browser.context);
       await readApproval(win);
       if (how === 'reject') await clickThatCloses(win.getByRole('button', { name: 'Reject' }));
@@ -391,8 +420,10 @@ describe('wallet UI', () => {
       if (how === 'escape') await win.keyboard.down('Escape');
       if (how === 'close') await win.close();
       assert.deepEqual(await outcome, { ok: false, code: 'USER_REJECTED' }, how);
+      await assertBackedOff(page);
+      await page.close();
     }
-    assert.ok(!(await wallet.listGrants()).some((g) => g.origin === origin.a));
+    assert.ok(!(await wallet.listGrants()).some((g) => rejected.includes(g.origin)));
   });
 
   test('Enter never approves a connection: the focus starts on the question, keys disarm Approve, a click approves', async () => {
@@ -482,19 +513,24 @@ describe('wallet UI', () => {
   });
 
   test('one pending approval per origin: a second connect → APPROVAL_PENDING, no second window', async () => {
-    const first = connect(pageA, [{ id: 'openai', required: true }]);
+    const page = await freshPage();
+    const first = connect(page, [{ id: 'openai', required: true }]);
     const win = await waitForApproval(h.browser.context);
     await readApproval(win);
-    const pageA2 = await h.newPage('/index.html');
+    const page2 = await h.newPage('/index.html', freshServers.at(-1));
     try {
-      assert.deepEqual(await connect(pageA2, [{ id: 'openai' }]), { ok: false, code: 'APPROVAL_PENDING' });
+      assert.deepEqual(await connect(page2, [{ id: 'openai' }]), { ok: false, code: 'APPROVAL_PENDING' });
+      // And one window in all: another origin is told to wait too.
+      assert.deepEqual(await connect(pageB, [{ id: 'anthropic', required: true }]), { ok: false, code: 'APPROVAL_PENDING' });
     } finally {
-      await pageA2.close();
+      await page2.close();
     }
     assert.equal(approvalPages(h.browser.context).length, 1);
     await expectValue(() => badgeText(h.browser), '1', 'the badge counts one pending approval');
     await clickThatCloses(win.getByRole('button', { name: 'Reject' }));
     assert.equal((await first).code, 'USER_REJECTED');
+    await assertBackedOff(page);
+    await page.close();
   });
 
   test('a pending approval survives a service-worker stop: the window still works', async () => {

@@ -50,6 +50,8 @@ pub enum CoreError {
     UserRejected,
     #[error("an approval for this site is already waiting")]
     ApprovalPending,
+    #[error("the user rejected this site's last approval; try again in {} s", retry_after_ms.div_ceil(1000))]
+    ApprovalBackoff { retry_after_ms: u64 },
     #[error("this approval is no longer waiting")]
     ApprovalGone,
     #[error("invalid request: {0}")]
@@ -109,6 +111,7 @@ impl CoreError {
             Self::ProviderKeyMissing(_) => "PROVIDER_KEY_MISSING",
             Self::UserRejected => "USER_REJECTED",
             Self::ApprovalPending => "APPROVAL_PENDING",
+            Self::ApprovalBackoff { .. } => "APPROVAL_BACKOFF",
             Self::ApprovalGone => "APPROVAL_GONE",
             Self::BadRequest(_) => "BAD_REQUEST",
             Self::UpstreamUnreachable(_) => "UPSTREAM_UNREACHABLE",
@@ -145,7 +148,7 @@ impl CoreError {
             Self::ApprovalPending | Self::VaultExists => 409,
             Self::ApprovalGone => 410,
             Self::WalletLocked => 423,
-            Self::UnlockBackoff { .. } => 429,
+            Self::UnlockBackoff { .. } | Self::ApprovalBackoff { .. } => 429,
             Self::BadRequest(_)
             | Self::InvalidInput(_)
             | Self::WeakPassword(_)

@@ -121,6 +121,15 @@ fn a_rejected_login_gives_no_working_token() {
         client(&h, pending.token.expose_secret()),
         Err(CoreError::ClientTokenInvalid)
     );
+    // Logging in again at once opens no new window: the client backs off like a site.
+    assert_eq!(
+        login(&mut h, "bot", &["openai"]).map(|_| ()),
+        Err(CoreError::ApprovalBackoff {
+            retry_after_ms: 10_000
+        })
+    );
+    h.advance(10_000);
+    assert!(login(&mut h, "bot", &["openai"]).is_ok_and(|l| l.open_window));
 }
 
 #[test]

@@ -84,20 +84,104 @@ fn one_pending_approval_per_site_and_a_cap_on_all() {
     assert_eq!(
         resumed,
         Ok(ConnectStep::Ask {
-            approval: first,
+            approval: first.clone(),
             open_window: false
         })
     );
-    for i in 1..MAX_PENDING_APPROVALS {
-        ask(&mut h, &format!("https://s{i}.example"), &["openai"]).expect("room");
-    }
+    // One window at a time in all: any other caller is told to wait.
+    assert_eq!(MAX_PENDING_APPROVALS, 1);
     assert_eq!(
-        ask(&mut h, "https://one-too-many.example", &["openai"]),
+        ask(&mut h, "https://second.example", &["openai"]),
         Err(CoreError::ApprovalPending)
     );
+    assert_eq!(h.wallet.status(h.now).pending_approvals, 1);
+    // Once the first is decided, the next caller gets its window.
+    assert_eq!(decide(&mut h, &first, true, &["openai"]), Ok(true));
+    approval_id(ask(&mut h, "https://second.example", &["openai"]).expect("its turn"));
+}
+
+fn backoff_ms(result: Result<ConnectStep, CoreError>) -> u64 {
+    match result {
+        Err(CoreError::ApprovalBackoff { retry_after_ms }) => retry_after_ms,
+        other => panic!("expected APPROVAL_BACKOFF, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_rejected_caller_backs_off_doubling_up_to_a_cap() {
+    let mut h = Harness::connected();
+    let id = approval_id(ask(&mut h, OTHER, &["openai"]).expect("ask"));
+    assert_eq!(decide(&mut h, &id, false, &[]), Ok(false));
+    let err = ask(&mut h, OTHER, &["openai"]).expect_err("backs off");
+    assert_eq!(err.code(), "APPROVAL_BACKOFF");
+    assert_eq!(err.http_status(), 429);
+    assert!(err.to_string().contains("10 s"), "{err}");
+    assert_eq!(backoff_ms(Err(err)), 10_000);
+    h.advance(4_000);
+    assert_eq!(backoff_ms(ask(&mut h, OTHER, &["openai"])), 6_000);
+    // Another caller is not held back by this one's rejection.
+    let other = approval_id(ask(&mut h, "https://third.example", &["openai"]).expect("ask"));
+    assert_eq!(decide(&mut h, &other, true, &["openai"]), Ok(true));
+    h.advance(6_000);
+    // Each further rejection doubles the wait: 20 s, 40 s, … and never more than 10 min.
+    let mut expected = 20_000;
+    for _ in 0..8 {
+        let id = approval_id(ask(&mut h, OTHER, &["openai"]).expect("the wait is over"));
+        assert_eq!(decide(&mut h, &id, false, &[]), Ok(false));
+        assert_eq!(backoff_ms(ask(&mut h, OTHER, &["openai"])), expected);
+        h.advance(expected - 1);
+        assert_eq!(backoff_ms(ask(&mut h, OTHER, &["openai"])), 1);
+        h.advance(1);
+        expected = (expected * 2).min(600_000);
+    }
+    assert_eq!(expected, 600_000, "the cap was reached");
+}
+
+#[test]
+fn approving_resets_the_backoff() {
+    let mut h = Harness::connected();
+    for _ in 0..3 {
+        let id = approval_id(ask(&mut h, OTHER, &["openai"]).expect("ask"));
+        assert_eq!(decide(&mut h, &id, false, &[]), Ok(false));
+        h.advance(600_000);
+    }
+    let id = approval_id(ask(&mut h, OTHER, &["openai"]).expect("ask"));
+    assert_eq!(decide(&mut h, &id, true, &["openai"]), Ok(true));
+    // An approved caller asking for more is asked at once, and after a rejection starts
+    // again at 10 s.
+    let id = approval_id(ask(&mut h, OTHER, &["openai", "gemini"]).expect("no back-off"));
+    assert_eq!(decide(&mut h, &id, false, &[]), Ok(false));
+    assert_eq!(backoff_ms(ask(&mut h, OTHER, &["gemini"])), 10_000);
+}
+
+#[test]
+fn a_closed_window_backs_off_but_a_resumed_connect_is_not_held_back() {
+    let mut h = Harness::connected();
+    let id = approval_id(ask(&mut h, OTHER, &["openai"]).expect("ask"));
+    h.wallet.approval_window_opened(&id, Some(7), h.now);
+    let clock = h.clock();
+    assert_eq!(h.wallet.connect_window_closed(7, &clock).len(), 1);
+    assert_eq!(backoff_ms(ask(&mut h, OTHER, &["openai"])), 10_000);
+    // A resume with no window left open would open a new one: it backs off too.
+    let clock = h.clock();
+    let resumed = h
+        .wallet
+        .connect(&site(OTHER), &requested(&["openai"]), true, &clock);
+    assert_eq!(backoff_ms(resumed), 10_000);
+    // A page re-asking for its open window after a worker restart always gets it.
+    h.advance(10_000);
+    let id = approval_id(ask(&mut h, OTHER, &["openai"]).expect("ask"));
+    h.restart_worker();
+    let clock = h.clock();
+    let resumed = h
+        .wallet
+        .connect(&site(OTHER), &requested(&["openai"]), true, &clock);
     assert_eq!(
-        h.wallet.status(h.now).pending_approvals,
-        MAX_PENDING_APPROVALS
+        resumed,
+        Ok(ConnectStep::Ask {
+            approval: id,
+            open_window: false
+        })
     );
 }
 

@@ -313,6 +313,62 @@ fn per_request_approval_waits_for_the_user() {
 }
 
 #[test]
+fn a_flood_of_calls_needing_approval_opens_one_window_per_caller() {
+    let mut h = Harness::connected();
+    let ask_always = GrantPolicy {
+        ask_above_nano_usd: Some(0),
+        ..GrantPolicy::default()
+    };
+    policy(&mut h, ask_always.clone());
+    let other = h.approve(OTHER, &["openai"]);
+    h.wallet
+        .set_grant_policy(OTHER, ask_always, h.now)
+        .expect("valid policy");
+    let call = Call::post("openai", CHAT, br#"{"model":"gpt-4o","max_tokens":10}"#);
+    let before = records(&h);
+    let (first, step) = h.begin(&call);
+    let Step::Ask { approval, .. } = step else {
+        panic!("expected an approval, got {step:?}");
+    };
+    for _ in 0..5 {
+        let out = h.call(&call, &Answer::json(CHAT_JSON));
+        assert!(out.sent.is_none());
+        assert_eq!(out.refused, Some(CoreError::ApprovalPending));
+    }
+    // Refused after authorisation, so audited, at no cost.
+    assert_eq!(records(&h), before + 5);
+    let page = h.wallet.audit(&AuditFilter::default(), 1).expect("log");
+    assert_eq!(
+        page.records[0].error_code.as_deref(),
+        Some("APPROVAL_PENDING")
+    );
+    assert_eq!(page.records[0].cost_nano_usd, Some(0));
+    // Another caller's approval is its own.
+    let (theirs, step) = h.begin_as(&site(OTHER), Some(&other.session_key), &call);
+    let Step::Ask {
+        approval: their_approval,
+        ..
+    } = step
+    else {
+        panic!("expected an approval for the other site, got {step:?}");
+    };
+    assert!(h.wallet.decide_request(&their_approval, false).is_some());
+    let clock = h.clock();
+    let _ = h.wallet.continue_request(theirs, &clock);
+    // The waiting call is still answered by the user's decision, and then the caller
+    // may be asked again.
+    assert_eq!(
+        h.wallet.decide_request(&approval, true),
+        Some((first, None))
+    );
+    let clock = h.clock();
+    let step = h.wallet.continue_request(first, &clock);
+    let out = h.finish(first, step, &call, &Answer::json(CHAT_JSON));
+    assert!(out.sent.is_some());
+    assert!(matches!(h.begin(&call).1, Step::Ask { .. }));
+}
+
+#[test]
 fn last_used_is_stored_at_most_once_a_minute() {
     let mut h = Harness::connected();
     let call = Call::get("openai", "https://api.openai.com/v1/models");

@@ -41,7 +41,9 @@ impl EngineError {
             ("code", JsValue::from_str(self.code())),
             ("message", JsValue::from_str(&self.to_string())),
         ];
-        if let CoreError::UnlockBackoff { retry_after_ms } = &self.0 {
+        if let CoreError::UnlockBackoff { retry_after_ms }
+        | CoreError::ApprovalBackoff { retry_after_ms } = &self.0
+        {
             pairs.push(("retryAfterMs", JsValue::from_f64(*retry_after_ms as f64)));
         }
         crate::chrome::object(&pairs)

@@ -4,15 +4,24 @@
 //! 1. A caller asks for 1 to [`MAX_REQUESTED_PROVIDERS`] known providers.
 //! 2. A live grant that covers every *required* provider connects at once; otherwise the
 //!    user is asked in an extension window.
-//! 3. At most one approval per caller is pending (a second `connect` gets
-//!    `APPROVAL_PENDING`, unless it resumes the one that is open after a worker restart),
-//!    and at most [`MAX_PENDING_APPROVALS`] in all.
-//! 4. The user may approve only providers that were asked for (chosen ⊆ requested),
+//! 3. At most one approval is pending in all ([`MAX_PENDING_APPROVALS`]): while one
+//!    caller's window is open, any other `connect` or login gets `APPROVAL_PENDING`
+//!    (answered at once rather than queued: a queue would keep hostile frames' requests
+//!    alive and pop window after window; the caller simply asks again later). The
+//!    caller whose window is open gets `APPROVAL_PENDING` too, unless it resumes that
+//!    window after a worker restart.
+//! 4. Back-off after a rejection: when the user rejects a caller's
+//!    approval (Reject, the window closed, or it could not open), that caller may not
+//!    open a new window for [`BACKOFF_BASE_MS`], doubled for each further rejection up
+//!    to [`BACKOFF_MAX_MS`]; a new `connect` or login meanwhile gets `APPROVAL_BACKOFF`
+//!    with the time left. Approving the caller resets it. A resumed connect whose window
+//!    is still open is not a new window and is never held back.
+//! 5. The user may approve only providers that were asked for (chosen ⊆ requested),
 //!    and at least one of them; anything else is a rejection.
-//! 5. A required provider that nothing can serve fails the connect with
+//! 6. A required provider that nothing can serve fails the connect with
 //!    `PROVIDER_KEY_MISSING` (the grant stays, so adding the key is enough). A provider
 //!    is served by its own key, or by the key of the provider the grant routes it to.
-//! 6. The user may route an approved provider to another one in the same decision
+//! 7. The user may route an approved provider to another one in the same decision
 //!    (offered, never applied unasked); the routes are checked like the popup's.
 //!
 //! Pending approvals live in session storage, so the window still works after a worker
@@ -38,8 +47,12 @@ use crate::CoreError;
 
 /// Most providers one `connect` may ask for; more is a confused or hostile page.
 pub const MAX_REQUESTED_PROVIDERS: usize = 20;
-/// Most connect approvals waiting at once, across all callers.
-pub const MAX_PENDING_APPROVALS: usize = 4;
+/// Most connect approvals waiting at once, across all callers: one window at a time.
+pub const MAX_PENDING_APPROVALS: usize = 1;
+/// How long a caller waits after its first rejected approval.
+pub const BACKOFF_BASE_MS: u64 = 10_000;
+/// The longest a caller waits, however often it was rejected.
+pub const BACKOFF_MAX_MS: u64 = 600_000;
 
 /// A provider a caller asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,10 +77,31 @@ pub struct PendingApproval {
     pub client: Option<ClientInfo>,
 }
 
-/// Pending connect approvals (stored in session storage).
+/// Pending connect approvals (stored in session storage), and each caller's back-off.
 #[derive(Debug, Default)]
 pub(crate) struct Approvals {
     pending: LiteMap<String, PendingApproval>,
+    /// Rejections per caller key, in worker memory only: a worker restart forgets
+    /// them, so a caller may then ask once more at once (the user sees one window and
+    /// the back-off starts again from the next rejection).
+    backoff: LiteMap<String, RejectionBackoff>,
+}
+
+/// A caller's rejected approvals: how many in a row, and until when it must wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RejectionBackoff {
+    rejections: u32,
+    until_ms: u64,
+}
+
+impl RejectionBackoff {
+    /// The wait after `rejections` rejections in a row: 10 s, 20 s, 40 s, … up to 10 min.
+    fn delay_ms(rejections: u32) -> u64 {
+        let doublings = rejections.saturating_sub(1).min(16);
+        BACKOFF_BASE_MS
+            .saturating_mul(1u64 << doublings)
+            .min(BACKOFF_MAX_MS)
+    }
 }
 
 impl Approvals {
@@ -77,7 +111,10 @@ impl Approvals {
         for p in list {
             pending.insert(p.id.clone(), p);
         }
-        Self { pending }
+        Self {
+            pending,
+            backoff: LiteMap::new(),
+        }
     }
 
     pub(crate) fn stored(&self) -> Vec<&PendingApproval> {
@@ -163,8 +200,8 @@ impl Wallet {
         self.open_approval(caller.grant_key(), requested, None, resume, clock)
     }
 
-    /// A new pending approval for `key` (one per caller, a cap on all), or the one that
-    /// is open when a `connect` resumes.
+    /// A new pending approval for `key` (one at a time in all, none while `key` is
+    /// backing off), or the one that is open when a `connect` resumes.
     pub(super) fn open_approval(
         &mut self,
         key: &str,
@@ -181,6 +218,13 @@ impl Wallet {
                 });
             }
             return Err(CoreError::ApprovalPending);
+        }
+        if let Some(b) = self.approvals.backoff.get(key) {
+            if clock.now_ms < b.until_ms {
+                return Err(CoreError::ApprovalBackoff {
+                    retry_after_ms: b.until_ms - clock.now_ms,
+                });
+            }
         }
         if self.approvals.pending.len() >= MAX_PENDING_APPROVALS {
             return Err(CoreError::ApprovalPending);
@@ -355,6 +399,24 @@ impl Wallet {
         }
         self.approvals.pending.remove(id);
         self.persistence.mark(Record::PendingApprovals, now, 0);
+        if approved {
+            self.approvals.backoff.remove(&pending.origin);
+        } else {
+            let rejections = self
+                .approvals
+                .backoff
+                .get(&pending.origin)
+                .map_or(0, |b| b.rejections)
+                .saturating_add(1);
+            let until_ms = now.saturating_add(RejectionBackoff::delay_ms(rejections));
+            self.approvals.backoff.insert(
+                pending.origin.clone(),
+                RejectionBackoff {
+                    rejections,
+                    until_ms,
+                },
+            );
+        }
         Ok(Decided {
             approval: id.to_string(),
             origin: pending.origin,

@@ -7,8 +7,8 @@
 //! that makes the wallet trustworthy runs here, in one order, for every caller:
 //!
 //! - **connect** ([`connect`]): grant lookup, required providers, missing keys, the
-//!   approval and its decision (chosen ⊆ requested), one pending approval per caller and
-//!   a cap on all pending approvals;
+//!   approval and its decision (chosen ⊆ requested), one pending approval at a time in
+//!   all, and a back-off for a caller after its approval is rejected;
 //! - **request** ([`request`]): grant and session key, URL and path allow-list, surface
 //!   gates, model allow-list, pre-flight cost, budget reservation, per-request approval,
 //!   upstream headers with the key set last; then the response meter, one settlement

@@ -9,7 +9,8 @@
 //!                        policy: surface, model, pre-flight cost ──► Refuse (audited)
 //!                                    │
 //!                   above the site's threshold? ──► Ask ── decide_request ── continue_request
-//!                                    │
+//!                                    │              (one open per caller; else Refuse,
+//!                                    │               APPROVAL_PENDING, audited)
 //!                        budget reservation ──► Refuse (audited)
 //!                                    ▼
 //!                      Send(exact upstream request, the key set last)
@@ -448,7 +449,21 @@ impl Wallet {
         self.reserve_and_send(id, clock)
     }
 
+    /// One per-request approval per caller at a time: a second call that needs one while
+    /// the caller's window is open is refused `APPROVAL_PENDING` (audited, nothing
+    /// reserved or sent), so a flood of calls cannot stack windows.
     fn ask(&mut self, id: ExchangeId, clock: &LocalClock) -> Step {
+        let Some(key) = self.exchanges.open.get(&id).map(|ex| ex.caller.grant_key()) else {
+            return Step::Refuse(CoreError::BadRequest("unknown request".into()));
+        };
+        let open = &self.exchanges.open;
+        let waiting = self.exchanges.approvals.values().any(|a| {
+            open.get(&a.exchange)
+                .is_some_and(|ex| ex.caller.grant_key() == key)
+        });
+        if waiting {
+            return self.refuse(id, CoreError::ApprovalPending, clock);
+        }
         let approval = match crate::random::make_bytes::<12>(&mut *self.rng) {
             Ok(bytes) => format!("req_{}", base64_url(&bytes)),
             Err(error) => return self.refuse(id, error, clock),

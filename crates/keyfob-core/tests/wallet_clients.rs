@@ -270,3 +270,46 @@ fn a_client_grant_survives_a_restart_and_its_token_keeps_working() {
     h.restart_worker();
     assert!(client(&h, &token).is_ok());
 }
+
+#[test]
+fn bridge_commands_are_decided_by_the_wallet_and_need_a_good_token() {
+    use keyfob_core::wallet::clients::{BridgeArgs, BridgeStep};
+    let mut h = Harness::connected();
+    let token = logged_in(&mut h, "my-agent", &["openai"]);
+    let clock = h.clock();
+    let none = BridgeArgs::default();
+    let answer = |step| match step {
+        Ok(BridgeStep::Answer {
+            json,
+            stored_grants,
+        }) => (json, stored_grants),
+        other => panic!("{other:?}"),
+    };
+    let (status, _) = answer(h.wallet.bridge_command("status", None, &none, &clock));
+    assert_eq!(status["wallet"], "unlocked");
+    assert!(status.get("client").is_none());
+    for cmd in ["clients", "logout"] {
+        assert_eq!(
+            h.wallet
+                .bridge_command(cmd, Some("kf-agent-nope"), &none, &clock)
+                .err(),
+            Some(CoreError::ClientTokenInvalid),
+            "{cmd}"
+        );
+    }
+    let (clients, _) = answer(
+        h.wallet
+            .bridge_command("clients", Some(&token), &none, &clock),
+    );
+    assert_eq!(clients["clients"][0]["name"], "my-agent");
+    let (out, stored) = answer(
+        h.wallet
+            .bridge_command("logout", Some(&token), &none, &clock),
+    );
+    assert_eq!((out["revoked"].as_bool(), stored), (Some(true), true));
+    assert!(client(&h, &token).is_err());
+    assert!(matches!(
+        h.wallet.bridge_command("shutdown", None, &none, &clock),
+        Err(CoreError::BadRequest(_))
+    ));
+}

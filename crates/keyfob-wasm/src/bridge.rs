@@ -3,15 +3,16 @@
 //!
 //! Provider calls (`req`, `body`, `end`, `abort`) go through the same exchange code as a
 //! page's, with the caller found by the wallet from the client token in each request's
-//! headers. Commands (`cmd`: login, status, clients, logout) are answered by the wallet;
+//! headers. Commands (`cmd`: login, status, clients, logout) are decided by the wallet
+//! (`Wallet::bridge_command`);
 //! the glue only opens the approval window and waits. The host is trusted with nothing:
 //! it never sees a key, and every token is checked here.
 
 use std::cell::RefCell;
 
 use keyfob_core::secret::ExposeSecret;
+use keyfob_core::wallet::clients::{BridgeArgs, BridgeStep};
 use keyfob_core::wallet::Record;
-use keyfob_core::CoreError;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
@@ -107,15 +108,7 @@ struct CommandFrame {
     #[serde(default)]
     token: Option<String>,
     #[serde(default)]
-    args: LoginArgs,
-}
-
-#[derive(Default, Deserialize)]
-struct LoginArgs {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    providers: Vec<String>,
+    args: BridgeArgs,
 }
 
 impl BridgePort {
@@ -174,43 +167,26 @@ fn error_body(error: &EngineError) -> JsValue {
 
 async fn command(frame: &CommandFrame) -> EngineResult<JsValue> {
     engine::ready().await?;
-    let token = frame.token.as_deref().filter(|t| !t.is_empty());
-    match frame.cmd.as_str() {
-        "login" => login(&frame.args).await,
-        "status" => crate::json::to_js(&with(|w| Ok(w.bridge_status(token, now_ms())))?),
-        "clients" => {
-            let clients = with(|w| {
-                let caller = w.client_by_token(token.unwrap_or_default())?;
-                w.clients(&caller, now_ms())
-            })?;
-            crate::json::to_js(&serde_json::json!({ "clients": clients }))
-        }
-        "logout" => {
-            let notice = with(|w| {
-                let caller = w.client_by_token(token.unwrap_or_default())?;
-                Ok(w.disconnect(&caller, now_ms()))
-            })?;
-            if notice.is_some() {
+    let step =
+        with(|w| w.bridge_command(&frame.cmd, frame.token.as_deref(), &frame.args, &clock()))?;
+    match step {
+        BridgeStep::Answer {
+            json,
+            stored_grants,
+        } => {
+            if stored_grants {
                 engine::stored(Record::Grants).await?;
             }
-            crate::json::to_js(&serde_json::json!({ "revoked": notice.is_some() }))
+            crate::json::to_js(&json)
         }
-        other => Err(CoreError::BadRequest(format!(
-            "unknown bridge command {:?}",
-            other.chars().take(40).collect::<String>()
-        ))
-        .into()),
+        BridgeStep::Login { login, name } => {
+            // The token leaves only on approve, once the grant holding its verifier is stored.
+            let approved = control::ask_user(&login.approval, login.open_window).await?;
+            let client = with(|w| w.client_login_decided(&name, approved, &clock()))?;
+            engine::stored(Record::Grants).await?;
+            // EXPOSE: the new client's token, shown to it once (the wallet keeps a verifier).
+            let token = login.token.expose_secret();
+            crate::json::to_js(&serde_json::json!({ "token": token, "client": client }))
+        }
     }
-}
-
-/// Asks the user to approve a client; its token leaves only on approve, once the grant
-/// holding the token's verifier is stored.
-async fn login(args: &LoginArgs) -> EngineResult<JsValue> {
-    let login = with(|w| w.client_login(&args.name, &args.providers, &clock()))?;
-    let approved = control::ask_user(&login.approval, login.open_window).await?;
-    let client = with(|w| w.client_login_decided(&args.name, approved, &clock()))?;
-    engine::stored(Record::Grants).await?;
-    // EXPOSE: the new client's token, shown to it once (the wallet keeps a verifier).
-    let token = login.token.expose_secret();
-    crate::json::to_js(&serde_json::json!({ "token": token, "client": client }))
 }

@@ -7,7 +7,7 @@
 //! approval, then in the grant). From then on a request whose token matches is a
 //! [`Caller::Client`], and every rule of the request path runs for it as for a page.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::caller::{Caller, ClientCaller};
 use super::connect::{ConnectStep, RequestedProvider, MAX_REQUESTED_PROVIDERS};
@@ -50,6 +50,32 @@ pub struct BridgeStatus {
     /// The presenting client's grant, when its token is good.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<ClientView>,
+}
+
+/// A bridge command's arguments (`docs/bridge.md`): a login's name and providers.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BridgeArgs {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub providers: Vec<String>,
+}
+
+/// What the glue does for a bridge command.
+#[derive(Debug)]
+pub enum BridgeStep {
+    /// Wait until the grants are stored if `stored_grants`, then answer `json`.
+    Answer {
+        json: serde_json::Value,
+        stored_grants: bool,
+    },
+    /// Ask the user (open the approval window unless open, wait), then call
+    /// [`Wallet::client_login_decided`] with `name`; give the token only on approve.
+    Login { login: Login, name: String },
+}
+
+fn to_json(value: &impl Serialize) -> Result<serde_json::Value, CoreError> {
+    serde_json::to_value(value).map_err(|e| CoreError::Internal(e.to_string()))
 }
 
 impl ClientView {
@@ -140,6 +166,46 @@ impl Wallet {
             .filter(|g| approved && g.is_live(clock.now_ms))
             .ok_or(CoreError::UserRejected)?;
         ClientView::of(grant, clock.now_ms).ok_or(CoreError::UserRejected)
+    }
+
+    /// A command from the bridge (`login`, `status`, `clients`, `logout`): who may run it
+    /// and what it answers, decided here; the glue only waits and stores.
+    pub fn bridge_command(
+        &mut self,
+        cmd: &str,
+        token: Option<&str>,
+        args: &BridgeArgs,
+        clock: &LocalClock,
+    ) -> Result<BridgeStep, CoreError> {
+        let token = token.filter(|t| !t.is_empty());
+        let now = clock.now_ms;
+        let answer = |json, stored_grants| BridgeStep::Answer {
+            json,
+            stored_grants,
+        };
+        Ok(match cmd {
+            "login" => BridgeStep::Login {
+                login: self.client_login(&args.name, &args.providers, clock)?,
+                name: args.name.clone(),
+            },
+            "status" => answer(to_json(&self.bridge_status(token, now))?, false),
+            "clients" => {
+                let caller = self.client_by_token(token.unwrap_or_default())?;
+                let clients = self.clients(&caller, now)?;
+                answer(serde_json::json!({ "clients": to_json(&clients)? }), false)
+            }
+            "logout" => {
+                let caller = self.client_by_token(token.unwrap_or_default())?;
+                let revoked = self.disconnect(&caller, now).is_some();
+                answer(serde_json::json!({ "revoked": revoked }), revoked)
+            }
+            other => {
+                return Err(CoreError::BadRequest(format!(
+                    "unknown bridge command {:?}",
+                    other.chars().take(40).collect::<String>()
+                )))
+            }
+        })
     }
 
     /// The wallet's state and, for a good token, the client's grant.
